@@ -17,7 +17,7 @@ type found struct {
 	// dotD lists, per visited folder, its sub-folders named "*.d": the only places
 	// drop-ins can be, known without extra system calls.
 	dotD map[string]map[string]bool
-	errs  []error    // folders or entries that could not be read
+	errs []error // folders or entries that could not be read
 }
 
 type unitFile struct {

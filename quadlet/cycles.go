@@ -41,7 +41,7 @@ func CheckCycles(results []Result) {
 		for _, i := range cycle {
 			names = append(names, results[i].Name)
 		}
-		
+
 		for _, i := range cycle {
 			r := &results[i]
 			pos := units.Pos{File: r.Source.File.Path}
