@@ -1,6 +1,8 @@
 package generator
 
 import (
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -52,7 +54,11 @@ func (f *found) walk(root, dir string, user bool, seen map[string]bool) {
 			continue // hidden files, and our own temporary files
 		}
 		full := filepath.Join(dir, name)
-		isDir, isFile := kind(e, full)
+		isDir, isFile, err := kind(e, full)
+		if err != nil && quadlet.IsQuadlet(name) {
+			f.errs = append(f.errs, fmt.Errorf("%s: cannot read: %w", full, errors.Unwrap(err)))
+			continue
+		}
 		if isDir && strings.HasSuffix(name, ".d") {
 			if f.dotD[dir] == nil {
 				f.dotD[dir] = map[string]bool{}
@@ -74,15 +80,15 @@ func (f *found) walk(root, dir string, user bool, seen map[string]bool) {
 }
 
 // kind follows a symbolic link to tell folders from files.
-func kind(e fs.DirEntry, full string) (isDir, isFile bool) {
+func kind(e fs.DirEntry, full string) (isDir, isFile bool, err error) {
 	if e.Type()&fs.ModeSymlink != 0 {
 		st, err := os.Stat(full)
 		if err != nil {
-			return false, false
+			return false, false, err
 		}
-		return st.IsDir(), st.Mode().IsRegular()
+		return st.IsDir(), st.Mode().IsRegular(), nil
 	}
-	return e.IsDir(), e.Type().IsRegular()
+	return e.IsDir(), e.Type().IsRegular(), nil
 }
 
 // skipDir tells which sub-folders are not searched for units: drop-in folders, the
