@@ -1,6 +1,7 @@
 package quadlet
 
 import (
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -309,13 +310,23 @@ func (c *Conv) finish() {
 	if d, ok := c.File.Get("Quadlet", "DefaultDependencies"); !ok || mustBool(d) {
 		wait := "network-online.target"
 		if c.Opts.User {
-			wait = "berth-user-wait-network-online.service"
+			wait = userWaitUnit(c.Opts.Engine)
 		}
 		c.PrependUnit("After", wait)
 		c.PrependUnit("Wants", wait)
 	}
 	c.Service.RenameSection(c.Section, "X-"+c.Section)
 	c.Service.RenameSection("Quadlet", "X-Quadlet")
+}
+
+// userWaitUnit is the user unit that waits for the system's network: a user manager
+// has no network-online.target. Each engine ships its own; podman's when units drive
+// podman.
+func userWaitUnit(engine string) string {
+	if filepath.Base(engine) == "podman" {
+		return "podman-user-wait-network-online.service"
+	}
+	return "berth-user-wait-network-online.service"
 }
 
 func mustBool(v string) bool { b, _ := ParseBool(v); return b }
