@@ -39,7 +39,7 @@ func Run(o Options) int {
 		return g.status()
 	}
 	srcs := g.load(&f)
-	results := quadlet.Convert(srcs, quadlet.Options{Engine: o.Engine, User: o.User})
+	results := quadlet.Convert(srcs, quadlet.Options{Engine: o.Engine, User: o.User, PathExists: pathExists})
 	quadlet.CheckCycles(results)
 	sort.SliceStable(results, func(i, j int) bool { return results[i].Name < results[j].Name })
 	if !g.DryRun {
@@ -157,6 +157,11 @@ func (g *run) emit(r *quadlet.Result) {
 			g.errorf("%s: cannot link %s: %v", r.Source.File.Path, l.Name, err)
 		}
 	}
+}
+
+func pathExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }
 
 // symlinkAtomic makes or replaces a symbolic link without a moment where it is missing.

@@ -12,6 +12,9 @@ import (
 type Options struct {
 	Engine string // absolute path of the engine binary written into Exec lines
 	User   bool   // generating for a user manager (rootless)
+	// PathExists tells whether a host path exists, for keys that depend on it
+	// (AddDevice=-/dev/foo). Nil means every path is taken to exist.
+	PathExists func(path string) bool
 }
 
 // Source is one Quadlet unit file, parsed, with its drop-ins merged.
