@@ -73,8 +73,9 @@ func (c *Conv) checkKeys() bool {
 		}
 	}
 	for _, l := range c.File.Entries("Service") {
-		if l.Key == "DynamicUser" {
-			c.Diags.Warnf(l.Pos, "using key DynamicUser in the Service group is not supported")
+		// The engine runs as the service's user; these break it (podman warns alike).
+		if l.Key == "DynamicUser" || l.Key == "User" || l.Key == "Group" {
+			c.Diags.Warnf(l.Pos, "using key %s in the Service group is not supported", l.Key)
 		}
 	}
 	return ok
