@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -39,17 +40,23 @@ func Run(o Options) int {
 		return g.status()
 	}
 	srcs := g.load(&f)
-	results := quadlet.Convert(srcs, quadlet.Options{Engine: o.Engine, User: o.User, PathExists: pathExists})
-	quadlet.CheckCycles(results)
-	sort.SliceStable(results, func(i, j int) bool { return results[i].Name < results[j].Name })
+	var ready []prepared
+	opts := quadlet.Options{Engine: o.Engine, User: o.User, PathExists: pathExists}
+	quadlet.ConvertEach(srcs, opts, func(r quadlet.Result) {
+		if p, ok := g.prepare(&r); ok {
+			ready = append(ready, p)
+		}
+	})
+	ready = g.dropCycles(ready)
+	sort.Slice(ready, func(i, j int) bool { return ready[i].name < ready[j].name })
 	if !g.DryRun {
 		if err := os.MkdirAll(g.OutDir, 0o755); err != nil {
 			g.errorf("cannot create %s: %v", g.OutDir, err)
 			return 1
 		}
 	}
-	for i := range results {
-		g.emit(&results[i])
+	for i := range ready {
+		g.emit(&ready[i])
 	}
 	return g.status()
 }
@@ -121,8 +128,18 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// emit reports a result's diagnostics and writes (or prints) its service and links.
-func (g *run) emit(r *quadlet.Result) {
+// prepared is a converted service, rendered, waiting for the cycle check.
+type prepared struct {
+	name  string // "web.service"
+	src   *quadlet.Source
+	data  []byte
+	links []link
+	deps  []string
+}
+
+// prepare reports a result's diagnostics and renders its service; the service itself
+// is then dropped, so that memory stays small with thousands of units.
+func (g *run) prepare(r *quadlet.Result) (prepared, bool) {
 	for _, d := range r.Diags {
 		if d.Severity == quadlet.Warning {
 			g.Log.Warnf("%s", d)
@@ -131,30 +148,62 @@ func (g *run) emit(r *quadlet.Result) {
 		}
 	}
 	if r.Failed() {
-		return
+		return prepared{}, false
 	}
 	if !units.ValidName(r.Name) {
 		g.errorf("%s: converting %q: %q is not a valid unit name; rename the file or set ServiceName=",
 			r.Source.File.Path, r.Source.Name, r.Name)
-		return
+		return prepared{}, false
 	}
 	var buf bytes.Buffer
 	r.Service.WriteTo(&buf)
-	if g.DryRun {
-		fmt.Fprintf(g.Stdout, "---%s---\n%s\n", r.Name, buf.Bytes())
-		return
-	}
-	if err := units.WriteFileAtomic(filepath.Join(g.OutDir, r.Name), buf.Bytes(), 0o644); err != nil {
-		g.errorf("%s: cannot write %s: %v", r.Source.File.Path, r.Name, err)
-		return
-	}
+	p := prepared{name: r.Name, src: r.Source, data: buf.Bytes(), deps: quadlet.Dependencies(r.Service)}
 	links, errs := installLinks(r.Name, r.Service)
 	for _, err := range errs {
 		g.errorf("%s: %v", r.Source.File.Path, err)
 	}
-	for _, l := range links {
+	p.links = links
+	return p, true
+}
+
+// dropCycles fails every service that is part of a dependency cycle.
+func (g *run) dropCycles(ready []prepared) []prepared {
+	deps := make(map[string][]string, len(ready))
+	for _, p := range ready {
+		deps[p.name] = p.deps
+	}
+	bad := map[string]bool{}
+	for _, cycle := range quadlet.Cycles(deps) {
+		for _, n := range cycle {
+			bad[n] = true
+		}
+		for _, p := range ready {
+			if slices.Contains(cycle, p.name) {
+				g.errorf("%s: converting %q: dependency cycle between %s; break it by removing one of the references",
+					p.src.Pos(), p.src.Name, strings.Join(cycle, ", "))
+			}
+		}
+	}
+	if len(bad) == 0 {
+		return ready
+	}
+	return slices.DeleteFunc(ready, func(p prepared) bool { return bad[p.name] })
+}
+
+// emit writes (or prints) a service and its links.
+func (g *run) emit(p *prepared) {
+	if g.DryRun {
+		fmt.Fprintf(g.Stdout, "---%s---\n%s\n", p.name, p.data)
+		return
+	}
+	path := p.src.File.Path
+	if err := units.WriteFileAtomic(filepath.Join(g.OutDir, p.name), p.data, 0o644); err != nil {
+		g.errorf("%s: cannot write %s: %v", path, p.name, err)
+		return
+	}
+	for _, l := range p.links {
 		if err := symlinkAtomic(l.Target, filepath.Join(g.OutDir, l.Name)); err != nil {
-			g.errorf("%s: cannot link %s: %v", r.Source.File.Path, l.Name, err)
+			g.errorf("%s: cannot link %s: %v", path, l.Name, err)
 		}
 	}
 }

@@ -23,6 +23,16 @@ type Source struct {
 	File *units.File // File.Path is the file's full path
 }
 
+// Pos returns where the unit's own section ([Container], ...) starts, or the file.
+func (s *Source) Pos() units.Pos {
+	if t := unitTypes[filepath.Ext(s.Name)]; t != nil {
+		if sec := s.File.Section(t.table.Section); sec != nil {
+			return sec.Pos
+		}
+	}
+	return units.Pos{File: s.File.Path}
+}
+
 // Result is the outcome for one Source: the service (nil when conversion failed) and
 // what was found on the way.
 type Result struct {
@@ -76,12 +86,18 @@ func IsQuadlet(name string) bool { return unitTypes[filepath.Ext(name)] != nil }
 // db.network), so all of them are passed together; a failing unit does not stop the
 // others.
 func Convert(srcs []*Source, opts Options) []Result {
-	r := newResolver(srcs, opts)
 	out := make([]Result, 0, len(srcs))
-	for _, s := range srcs {
-		out = append(out, r.convert(s))
-	}
+	ConvertEach(srcs, opts, func(r Result) { out = append(out, r) })
 	return out
+}
+
+// ConvertEach is Convert that hands each result to fn as soon as it is made, so that a
+// caller can write it out and let it go instead of holding every service at once.
+func ConvertEach(srcs []*Source, opts Options, fn func(Result)) {
+	r := newResolver(srcs, opts)
+	for _, s := range srcs {
+		fn(r.convert(s))
+	}
 }
 
 // resolver knows every source by name, to resolve references between them.

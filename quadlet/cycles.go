@@ -2,7 +2,6 @@ package quadlet
 
 import (
 	"sort"
-	"strings"
 
 	"github.com/berth-containers/berth/units"
 )
@@ -10,61 +9,55 @@ import (
 // orderKeys are the [Unit] keys that make one service start after another.
 var orderKeys = []string{"After", "Requires", "BindsTo"}
 
-// CheckCycles finds generated services that depend on each other in a circle, which
-// systemd could only break by dropping a dependency at random. Every service in a cycle
-// fails with a diagnostic that shows the whole circle; the others are left as they are.
-func CheckCycles(results []Result) {
-	index := map[string]int{}
-	for i, r := range results {
-		if !r.Failed() {
-			index[r.Name] = i
+// Dependencies returns the units a service starts after or requires, as named in its
+// [Unit] section.
+func Dependencies(service *units.File) []string {
+	var out []string
+	for _, key := range orderKeys {
+		for _, v := range service.All("Unit", key) {
+			words, _ := units.SplitWords(v)
+			out = append(out, words...)
 		}
 	}
-	edges := make([][]int, len(results))
-	for i, r := range results {
-		if r.Failed() {
-			continue
-		}
-		for _, key := range orderKeys {
-			for _, v := range r.Service.All("Unit", key) {
-				words, _ := units.SplitWords(v)
-				for _, w := range words {
-					if j, ok := index[w]; ok && j != i {
-						edges[i] = append(edges[i], j)
-					}
-				}
+	return out
+}
+
+// Cycles finds services that depend on each other in a circle, which systemd could only
+// break by dropping a dependency at random. deps maps each generated service to what it
+// depends on (names outside the map are ignored). Each cycle is returned sorted.
+func Cycles(deps map[string][]string) [][]string {
+	names := make([]string, 0, len(deps))
+	for n := range deps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	index := make(map[string]int, len(names))
+	for i, n := range names {
+		index[n] = i
+	}
+	edges := make([][]int, len(names))
+	for i, n := range names {
+		for _, d := range deps[n] {
+			if j, ok := index[d]; ok && j != i {
+				edges[i] = append(edges[i], j)
 			}
 		}
 	}
-	for _, cycle := range findCycles(edges) {
-		names := make([]string, 0, len(cycle))
-		for _, i := range cycle {
-			names = append(names, results[i].Name)
+	var out [][]string
+	for _, comp := range stronglyConnected(edges) {
+		cycle := make([]string, len(comp))
+		for k, i := range comp {
+			cycle[k] = names[i]
 		}
-
-		for _, i := range cycle {
-			r := &results[i]
-			pos := units.Pos{File: r.Source.File.Path}
-			if s := r.Source.File.Section(unitTypes[ext(r.Source.Name)].table.Section); s != nil {
-				pos = s.Pos
-			}
-			r.Diags = append(r.Diags, Diagnostic{Severity: Error, Pos: pos, Unit: r.Source.Name,
-				Msg: "dependency cycle between " + strings.Join(names, ", ") + "; break it by removing one of the references"})
-			r.Service = nil
-		}
+		sort.Strings(cycle)
+		out = append(out, cycle)
 	}
+	return out
 }
 
-func ext(name string) string {
-	if i := strings.LastIndexByte(name, '.'); i >= 0 {
-		return name[i:]
-	}
-	return ""
-}
-
-// findCycles returns the strongly connected components with more than one node
-// (Tarjan's algorithm), each in a stable order.
-func findCycles(edges [][]int) [][]int {
+// stronglyConnected returns the strongly connected components of more than one node
+// (Tarjan's algorithm).
+func stronglyConnected(edges [][]int) [][]int {
 	n := len(edges)
 	index, low := make([]int, n), make([]int, n)
 	onStack := make([]bool, n)
@@ -102,7 +95,6 @@ func findCycles(edges [][]int) [][]int {
 			}
 		}
 		if len(comp) > 1 {
-			sort.Ints(comp)
 			out = append(out, comp)
 		}
 	}
