@@ -156,7 +156,14 @@ func (g *run) prepare(r *quadlet.Result) (prepared, bool) {
 		return prepared{}, false
 	}
 	var buf bytes.Buffer
-	r.Service.WriteTo(&buf)
+	if _, err := r.Service.WriteTo(&buf); err != nil {
+		// A value systemd would read differently (a line break, say) is refused
+		// rather than written wrong.
+		for _, e := range unjoin(err) {
+			g.errorf("%s: converting %q: cannot write %s: %v", r.Source.File.Path, r.Source.Name, r.Name, e)
+		}
+		return prepared{}, false
+	}
 	p := prepared{name: r.Name, src: r.Source, data: buf.Bytes(), deps: quadlet.Dependencies(r.Service)}
 	links, errs := installLinks(r.Name, r.Service)
 	for _, err := range errs {

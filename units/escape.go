@@ -26,13 +26,45 @@ func EscapeName(s string) string {
 }
 
 // EscapePath escapes a path as `systemd-escape --path` does: it is cleaned, the outer
-// slashes go, and "/" alone becomes "-".
+// slashes go, and "/" alone becomes "-". Where systemd-escape refuses a path with ".."
+// components, EscapePath resolves them lexically ("/a/../b" -> "b"); use
+// EscapePathStrict to refuse them too.
 func EscapePath(p string) string {
 	p = strings.Trim(path.Clean("/"+p), "/")
 	if p == "" {
 		return "-"
 	}
 	return EscapeName(p)
+}
+
+// EscapePathStrict is EscapePath failing where `systemd-escape --path` fails: on a
+// path with ".." components, which has no single meaning once symlinks are involved.
+func EscapePathStrict(p string) (string, error) {
+	for _, c := range strings.Split(p, "/") {
+		if c == ".." {
+			return "", fmt.Errorf("path %q is not normalized", p)
+		}
+	}
+	return EscapePath(p), nil
+}
+
+// UnescapePath reverses EscapePath as `systemd-escape --unescape --path` does: "-" is
+// "/", and a name that would give a leading or trailing slash, an empty component
+// ("a--b"), "." or ".." is refused.
+func UnescapePath(s string) (string, error) {
+	if s == "-" {
+		return "/", nil
+	}
+	u, err := UnescapeName(s)
+	if err != nil {
+		return "", err
+	}
+	for _, c := range strings.Split(u, "/") {
+		if c == "" || c == "." || c == ".." {
+			return "", fmt.Errorf("%q does not name a normalized absolute path", s)
+		}
+	}
+	return "/" + u, nil
 }
 
 // UnescapeName reverses EscapeName.
@@ -65,25 +97,28 @@ func nameSafe(c byte) bool {
 // digits.
 const unitNameChars = ":-_.\\@"
 
+// unitTypes are the suffixes systemd knows (unit_type_from_string).
+var unitTypes = map[string]bool{"service": true, "mount": true, "swap": true, "socket": true,
+	"target": true, "device": true, "automount": true, "timer": true, "path": true,
+	"slice": true, "scope": true}
+
 // ValidName tells whether s is a valid unit name ("foo.service", "foo@bar.service",
-// "foo@.service"), as systemd's unit_name_is_valid does.
+// "foo@.service"), as systemd's unit_name_is_valid does: at most 255 bytes, a known
+// unit type after the last ".", letters, digits and ":-_.\@" before it, and no "@"
+// first. The instance runs from the first "@", so it may hold more "@"s.
 func ValidName(s string) bool {
-	if s == "" || len(s) > 255 {
-		return false
-	}
 	dot := strings.LastIndexByte(s, '.')
-	if dot <= 0 || dot == len(s)-1 {
+	if len(s) > 255 || dot <= 0 || !unitTypes[s[dot+1:]] || s[0] == '@' {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < dot; i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
 			strings.IndexByte(unitNameChars, c) >= 0) {
 			return false
 		}
 	}
-	at := strings.IndexByte(s, '@')
-	return at != 0 && strings.Count(s, "@") <= 1
+	return true
 }
 
 // SplitTemplate splits "foo@bar.service" into "foo", "bar", ".service" and tells whether

@@ -261,9 +261,10 @@ func (f *File) Merge(dropin *File) {
 	}
 }
 
-// String renders the file as Write does.
+// String renders the file as WriteTo does, but without its checks, so that even a file
+// WriteTo refuses can be shown.
 func (f *File) String() string {
 	var b strings.Builder
-	f.WriteTo(&b)
+	f.write(&b)
 	return b.String()
 }

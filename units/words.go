@@ -11,6 +11,12 @@ import (
 // list settings: whitespace separates words, single and double quotes group (and may
 // start mid-word), C escapes are decoded inside and outside quotes, an unknown escape is
 // an error, and an unterminated quote or trailing backslash is tolerated.
+//
+// The escapes are systemd's cunescape_one: \a \b \f \n \r \t \v \\ \" \' \s (space),
+// \xNN and \NNN (octal, three digits, at most \377) giving a raw byte, \uNNNN (any
+// non-zero value, surrogates too) and \UNNNNNNNN (a valid, non-noncharacter code point)
+// giving UTF-8; none may be zero. Exec lines' lone ";" and "\;" are config_parse_exec's
+// business, not this function's: here "\;" is an unknown escape.
 func SplitWords(s string) ([]string, error) {
 	var words []string
 	var w strings.Builder
@@ -108,10 +114,12 @@ func unescapeOne(s string) (string, int, error) {
 			n = 8
 		}
 		v, ok := parseDigits(s[1:], n, 16)
-		if !ok || v == 0 || v > utf8.MaxRune || !utf8.ValidRune(rune(v)) {
+		// systemd checks only \U for a valid code point; \u takes any non-zero value,
+		// surrogates included, and encodes it as UTF-8 would.
+		if !ok || v == 0 || c == 'U' && !validUnichar(v) {
 			return "", 0, fmt.Errorf(`bad \%c escape`, c)
 		}
-		return string(rune(v)), n + 1, nil
+		return encodeUnichar(v), n + 1, nil
 	case c >= '0' && c <= '7':
 		v, ok := parseDigits(s, 3, 8)
 		if !ok || v == 0 || v > 255 {
@@ -120,6 +128,28 @@ func unescapeOne(s string) (string, int, error) {
 		return string([]byte{byte(v)}), 3, nil
 	}
 	return "", 0, fmt.Errorf(`unknown escape "\%c"`, s[0])
+}
+
+// validUnichar is systemd's unichar_is_valid: a Unicode scalar value that is not a
+// noncharacter.
+func validUnichar(v uint32) bool {
+	return v < 0x110000 && v&0xFFFFF800 != 0xD800 && !(v >= 0xFDD0 && v <= 0xFDEF) &&
+		v&0xFFFE != 0xFFFE
+}
+
+// encodeUnichar encodes v as systemd's utf8_encode_unichar does, which unlike Go's
+// encoder writes surrogates as three bytes instead of U+FFFD.
+func encodeUnichar(v uint32) string {
+	switch {
+	case v < 0x80:
+		return string([]byte{byte(v)})
+	case v < 0x800:
+		return string([]byte{0xc0 | byte(v>>6), 0x80 | byte(v&0x3f)})
+	case v < 0x10000:
+		return string([]byte{0xe0 | byte(v>>12), 0x80 | byte(v>>6&0x3f), 0x80 | byte(v&0x3f)})
+	}
+	return string([]byte{0xf0 | byte(v>>18&0x07), 0x80 | byte(v>>12&0x3f), 0x80 | byte(v>>6&0x3f),
+		0x80 | byte(v&0x3f)})
 }
 
 func parseDigits(s string, n, base int) (uint32, bool) {
@@ -151,7 +181,9 @@ func digitVal(c byte) int {
 
 // QuoteWord quotes one word so that SplitWords (and systemd's Exec= parser) read it
 // back unchanged. Plain words stay as they are; specifiers (%) and variables ($) are
-// not touched, since they are meant for systemd.
+// not touched, since they are meant for systemd. Words that need it are double-quoted
+// with C escapes, so the line never holds a line break; a NUL byte, which no argument
+// can hold, comes out as \x00, which SplitWords refuses.
 func QuoteWord(w string) string {
 	if w != "" && w != ";" && plain(w) {
 		return w
