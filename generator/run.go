@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/berth-containers/berth/quadlet"
 	"github.com/berth-containers/berth/units"
@@ -40,24 +41,33 @@ func Run(o Options) int {
 		return g.status()
 	}
 	srcs := g.load(&f)
+	conv := quadlet.NewConverter(srcs, quadlet.Options{Engine: o.Engine, User: o.User, PathExists: pathExists})
+	slots := make([]prepared, len(srcs))
+	forEach(len(srcs), func(i int) {
+		r := conv.Convert(srcs[i])
+		slots[i] = prepare(&r)
+	})
+	srcs, conv = nil, nil // the parsed units are no longer needed
 	var ready []prepared
-	opts := quadlet.Options{Engine: o.Engine, User: o.User, PathExists: pathExists}
-	quadlet.ConvertEach(srcs, opts, func(r quadlet.Result) {
-		if p, ok := g.prepare(&r); ok {
+	for _, p := range slots {
+		g.report(&p.msgs)
+		if p.ok {
 			ready = append(ready, p)
 		}
-	})
+	}
 	ready = g.dropCycles(ready)
 	sort.Slice(ready, func(i, j int) bool { return ready[i].name < ready[j].name })
-	if !g.DryRun {
-		if err := os.MkdirAll(g.OutDir, 0o755); err != nil {
-			g.errorf("cannot create %s: %v", g.OutDir, err)
-			return 1
+	if g.DryRun {
+		for _, p := range ready {
+			fmt.Fprintf(g.Stdout, "---%s---\n%s\n", p.name, p.data)
 		}
+		return g.status()
 	}
-	for i := range ready {
-		g.emit(&ready[i])
+	if err := os.MkdirAll(g.OutDir, 0o755); err != nil {
+		g.errorf("cannot create %s: %v", g.OutDir, err)
+		return 1
 	}
+	g.write(ready)
 	return g.status()
 }
 
@@ -71,6 +81,16 @@ func (g *run) errorf(format string, a ...any) {
 	g.Log.Errorf(format, a...)
 }
 
+// report logs what a parallel step collected.
+func (g *run) report(m *messages) {
+	for _, w := range m.warnings {
+		g.Log.Warnf("%s", w)
+	}
+	for _, e := range m.errors {
+		g.errorf("%s", e)
+	}
+}
+
 func (g *run) status() int {
 	if g.failed {
 		return 1
@@ -81,44 +101,70 @@ func (g *run) status() int {
 // load reads and parses every unit with its drop-ins; files that cannot be read or
 // parsed are reported and left out.
 func (g *run) load(f *found) []*quadlet.Source {
-	srcs := make([]*quadlet.Source, 0, len(f.units))
-	for _, u := range f.units {
-		g.Log.Infof("Loading source unit file %s", u.path)
-		file, ok := g.parse(u.path)
-		if !ok {
-			continue
-		}
+	type slot struct {
+		file *units.File
+		msgs messages
+	}
+	slots := make([]slot, len(f.units))
+	forEach(len(f.units), func(i int) {
+		u, sl := f.units[i], &slots[i]
+		file := parse(u.path, &sl.msgs)
 		for _, d := range dropinFiles(u.name, f) {
-			dropin, ok := g.parse(d)
-			if !ok {
+			dropin := parse(d, &sl.msgs)
+			if dropin == nil || file == nil {
 				file = nil
-				break
+				continue
 			}
 			file.Merge(dropin)
 		}
-		if file == nil {
-			g.errorf("%s: not generated because a drop-in has errors", u.path)
-			continue
+		if file == nil && len(sl.msgs.errors) > 0 {
+			sl.msgs.errorf("%s: not generated because of the errors above", u.path)
 		}
-		srcs = append(srcs, &quadlet.Source{Name: u.name, File: file})
+		sl.file = file
+	})
+	srcs := make([]*quadlet.Source, 0, len(f.units))
+	for i, u := range f.units {
+		g.Log.Infof("Loading source unit file %s", u.path)
+		g.report(&slots[i].msgs)
+		if slots[i].file != nil {
+			srcs = append(srcs, &quadlet.Source{Name: u.name, File: slots[i].file})
+		}
 	}
 	return srcs
 }
 
-func (g *run) parse(path string) (*units.File, bool) {
-	data, err := os.ReadFile(path)
+// parse reads and parses one file, or records why it cannot.
+func parse(path string, m *messages) *units.File {
+	buf := readBufs.Get().(*bytes.Buffer)
+	defer readBufs.Put(buf)
+	data, err := readFile(path, buf)
 	if err != nil {
-		g.errorf("%s: cannot read: %v", path, errors.Unwrap(err))
-		return nil, false
+		m.errorf("%s: cannot read: %v", path, errors.Unwrap(err))
+		return nil
 	}
-	file, err := units.Parse(path, data)
+	file, err := units.Parse(path, data) // Parse copies what it keeps
 	if err != nil {
 		for _, e := range unjoin(err) {
-			g.errorf("%v", e)
+			m.errorf("%v", e)
 		}
-		return nil, false
+		return nil
 	}
-	return file, true
+	return file
+}
+
+// readBufs recycles read buffers: Parse keeps its own copy of the text, so the bytes
+// read are garbage at once, and a thousand fresh buffers would only feed the GC.
+var readBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func readFile(path string, buf *bytes.Buffer) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf.Reset()
+	_, err = buf.ReadFrom(f)
+	return buf.Bytes(), err
 }
 
 func unjoin(err error) []error {
@@ -130,47 +176,69 @@ func unjoin(err error) []error {
 
 // prepared is a converted service, rendered, waiting for the cycle check.
 type prepared struct {
-	name  string // "web.service"
-	src   *quadlet.Source
-	data  []byte
-	links []link
-	deps  []string
+	name string // "web.service"
+	// Where it comes from, for messages; not the parsed source itself, which can then
+	// be freed.
+	srcName, srcPath string
+	srcPos           units.Pos
+	data             []byte
+	links            []link
+	deps             []string
+	ok               bool
+	msgs             messages
 }
 
-// prepare reports a result's diagnostics and renders its service; the service itself
+// prepare collects a result's diagnostics and renders its service; the service itself
 // is then dropped, so that memory stays small with thousands of units.
-func (g *run) prepare(r *quadlet.Result) (prepared, bool) {
+func prepare(r *quadlet.Result) prepared {
+	p := prepared{name: r.Name, srcName: r.Source.Name, srcPath: r.Source.File.Path, srcPos: r.Source.Pos()}
 	for _, d := range r.Diags {
 		if d.Severity == quadlet.Warning {
-			g.Log.Warnf("%s", d)
+			p.msgs.warnings = append(p.msgs.warnings, d.String())
 		} else {
-			g.errorf("%s", d)
+			p.msgs.errors = append(p.msgs.errors, d.String())
 		}
 	}
 	if r.Failed() {
-		return prepared{}, false
+		return p
 	}
 	if !units.ValidName(r.Name) {
-		g.errorf("%s: converting %q: %q is not a valid unit name; rename the file or set ServiceName=",
+		p.msgs.errorf("%s: converting %q: %q is not a valid unit name; rename the file or set ServiceName=",
 			r.Source.File.Path, r.Source.Name, r.Name)
-		return prepared{}, false
+		return p
 	}
 	var buf bytes.Buffer
+	buf.Grow(renderedSize(r.Service))
 	if _, err := r.Service.WriteTo(&buf); err != nil {
 		// A value systemd would read differently (a line break, say) is refused
 		// rather than written wrong.
 		for _, e := range unjoin(err) {
-			g.errorf("%s: converting %q: cannot write %s: %v", r.Source.File.Path, r.Source.Name, r.Name, e)
+			p.msgs.errorf("%s: converting %q: cannot write %s: %v", r.Source.File.Path, r.Source.Name, r.Name, e)
 		}
-		return prepared{}, false
+		return p
 	}
-	p := prepared{name: r.Name, src: r.Source, data: buf.Bytes(), deps: quadlet.Dependencies(r.Service)}
+	p.data, p.deps = buf.Bytes(), quadlet.Dependencies(r.Service)
 	links, errs := installLinks(r.Name, r.Service)
 	for _, err := range errs {
-		g.errorf("%s: %v", r.Source.File.Path, err)
+		p.msgs.errorf("%s: %v", r.Source.File.Path, err)
 	}
-	p.links = links
-	return p, true
+	p.links, p.ok = links, true
+	return p
+}
+
+// renderedSize is about the size of a unit's text, to render it without regrowing.
+func renderedSize(f *units.File) int {
+	n := 64
+	for _, l := range f.Preamble {
+		n += len(l.Comment) + 1
+	}
+	for _, s := range f.Sections {
+		n += len(s.Name) + 4
+		for _, l := range s.Lines {
+			n += len(l.Comment) + len(l.Key) + len(l.Value) + 2
+		}
+	}
+	return n
 }
 
 // dropCycles fails every service that is part of a dependency cycle.
@@ -187,7 +255,7 @@ func (g *run) dropCycles(ready []prepared) []prepared {
 		for _, p := range ready {
 			if slices.Contains(cycle, p.name) {
 				g.errorf("%s: converting %q: dependency cycle between %s; break it by removing one of the references",
-					p.src.Pos(), p.src.Name, strings.Join(cycle, ", "))
+					p.srcPos, p.srcName, strings.Join(cycle, ", "))
 			}
 		}
 	}
@@ -197,21 +265,25 @@ func (g *run) dropCycles(ready []prepared) []prepared {
 	return slices.DeleteFunc(ready, func(p prepared) bool { return bad[p.name] })
 }
 
-// emit writes (or prints) a service and its links.
-func (g *run) emit(p *prepared) {
-	if g.DryRun {
-		fmt.Fprintf(g.Stdout, "---%s---\n%s\n", p.name, p.data)
-		return
-	}
-	path := p.src.File.Path
-	if err := units.WriteFileAtomic(filepath.Join(g.OutDir, p.name), p.data, 0o644); err != nil {
-		g.errorf("%s: cannot write %s: %v", path, p.name, err)
-		return
-	}
-	for _, l := range p.links {
-		if err := symlinkAtomic(l.Target, filepath.Join(g.OutDir, l.Name)); err != nil {
-			g.errorf("%s: cannot link %s: %v", path, l.Name, err)
+// write writes the services and their links into the output folder, in parallel.
+func (g *run) write(ready []prepared) {
+	msgs := make([]messages, len(ready))
+	dirs := newDirCache(g.OutDir)
+	forEach(len(ready), func(i int) {
+		p, m := &ready[i], &msgs[i]
+		path := p.srcPath
+		if err := units.WriteFileAtomic(filepath.Join(g.OutDir, p.name), p.data, 0o644); err != nil {
+			m.errorf("%s: cannot write %s: %v", path, p.name, err)
+			return
 		}
+		for _, l := range p.links {
+			if err := symlinkAtomic(l.Target, filepath.Join(g.OutDir, l.Name), dirs); err != nil {
+				m.errorf("%s: cannot link %s: %v", path, l.Name, err)
+			}
+		}
+	})
+	for i := range msgs {
+		g.report(&msgs[i])
 	}
 }
 
@@ -221,8 +293,12 @@ func pathExists(p string) bool {
 }
 
 // symlinkAtomic makes or replaces a symbolic link without a moment where it is missing.
-func symlinkAtomic(target, name string) error {
-	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+func symlinkAtomic(target, name string, dirs *dirCache) error {
+	if err := dirs.ensure(filepath.Dir(name)); err != nil {
+		return err
+	}
+	// The usual case, a fresh output folder, needs one system call.
+	if err := os.Symlink(target, name); err == nil || !os.IsExist(err) {
 		return err
 	}
 	tmp := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".tmp")

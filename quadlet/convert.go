@@ -57,7 +57,10 @@ type unitType struct {
 
 var unitTypes = map[string]*unitType{}
 
-func register(t *unitType) { unitTypes[t.ext] = t }
+func register(t *unitType) {
+	t.table.build()
+	unitTypes[t.ext] = t
+}
 
 // Tables returns the key tables of every unit type, by extension (".container"), plus
 // "[Quadlet]" for the section every file accepts; the man page is built from them.
@@ -94,11 +97,23 @@ func Convert(srcs []*Source, opts Options) []Result {
 // ConvertEach is Convert that hands each result to fn as soon as it is made, so that a
 // caller can write it out and let it go instead of holding every service at once.
 func ConvertEach(srcs []*Source, opts Options, fn func(Result)) {
-	r := newResolver(srcs, opts)
+	c := NewConverter(srcs, opts)
 	for _, s := range srcs {
-		fn(r.convert(s))
+		fn(c.Convert(s))
 	}
 }
+
+// Converter converts units that may refer to each other. It is safe for concurrent
+// use: the generator converts on every core.
+type Converter struct{ r *resolver }
+
+// NewConverter prepares the conversion of srcs.
+func NewConverter(srcs []*Source, opts Options) *Converter {
+	return &Converter{newResolver(srcs, opts)}
+}
+
+// Convert converts one of the sources given to NewConverter.
+func (c *Converter) Convert(s *Source) Result { return c.r.convert(s) }
 
 // resolver knows every source by name, to resolve references between them.
 type resolver struct {

@@ -46,6 +46,11 @@ type Table struct {
 	index   map[string]*Key
 }
 
+func indexed(t *Table) *Table {
+	t.build()
+	return t
+}
+
 func (t *Table) build() {
 	t.index = make(map[string]*Key, len(t.Keys))
 	for i := range t.Keys {
@@ -53,11 +58,9 @@ func (t *Table) build() {
 	}
 }
 
-// Lookup finds a key's row.
+// Lookup finds a key's row. The index is built when the table is registered, so that
+// lookups are read-only and conversions can run concurrently.
 func (t *Table) Lookup(name string) *Key {
-	if t.index == nil {
-		t.build()
-	}
 	return t.index[name]
 }
 
@@ -121,10 +124,10 @@ var commonKeys = []Key{
 }
 
 // quadletTable is the [Quadlet] section, valid in every unit file.
-var quadletTable = &Table{Section: "Quadlet", Keys: []Key{
+var quadletTable = indexed(&Table{Section: "Quadlet", Keys: []Key{
 	{Name: "DefaultDependencies", Kind: Bool, Converter: true, Arg: "false",
 		Doc: "Add the default dependencies on the network being online (true by default)."},
-}}
+}})
 
 // common returns the rows of commonKeys with the given names, for the tables of the unit
 // types that accept them.

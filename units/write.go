@@ -2,12 +2,14 @@ package units
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -81,7 +83,16 @@ const lineBreaks = "\n\r\x00"
 
 // write writes without checking (String uses it to show even a broken file).
 func (f *File) write(w io.Writer) (int64, error) {
-	cw := &countingWriter{w: bufio.NewWriter(w)}
+	cw := &countingWriter{}
+	switch b := w.(type) {
+	case *bytes.Buffer: // in memory already: a bufio.Writer would only add a copy
+		cw.w = b
+	case *strings.Builder:
+		cw.w = b
+	default:
+		bw := bufio.NewWriter(w)
+		cw.w, cw.flush = bw, bw.Flush
+	}
 	for _, l := range f.Preamble {
 		cw.line(l)
 	}
@@ -96,16 +107,17 @@ func (f *File) write(w io.Writer) (int64, error) {
 			cw.line(l)
 		}
 	}
-	if cw.err == nil {
-		cw.err = cw.w.Flush()
+	if cw.err == nil && cw.flush != nil {
+		cw.err = cw.flush()
 	}
 	return cw.n, cw.err
 }
 
 type countingWriter struct {
-	w   *bufio.Writer
-	n   int64
-	err error
+	w     io.StringWriter
+	flush func() error
+	n     int64
+	err   error
 }
 
 func (c *countingWriter) WriteString(s string) {
@@ -138,23 +150,29 @@ func (c *countingWriter) line(l *Line) {
 // WriteFileAtomic writes data to path through a temporary file in the same folder and a
 // rename, so that a reader never sees half a file.
 func WriteFileAtomic(path string, data []byte, perm os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	// A name of our own rather than os.CreateTemp's, so that the file is created with
+	// its final mode (less the umask, as os.WriteFile does) without a chmod: the
+	// generator writes thousands of these at boot.
+	tmp := filepath.Join(filepath.Dir(path), fmt.Sprintf(".%s.%d-%d.tmp", filepath.Base(path), os.Getpid(), tmpSeq.Add(1)))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if os.IsExist(err) { // left by a crashed process that had our pid
+		os.Remove(tmp)
+		f, err = os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	}
 	if err != nil {
 		return err
 	}
-	name := tmp.Name()
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if cerr := tmp.Close(); err == nil {
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(name, path)
+		err = os.Rename(tmp, path)
 	}
 	if err != nil {
-		os.Remove(name)
+		os.Remove(tmp)
 	}
 	return err
 }
+
+var tmpSeq atomic.Uint64
