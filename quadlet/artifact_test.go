@@ -6,7 +6,7 @@ import (
 )
 
 func TestArtifact(t *testing.T) {
-	svc := ibOK(t, "data.artifact", map[string]string{"data.artifact": `[Artifact]
+	svc := convertOK(t, "data.artifact", map[string]string{"data.artifact": `[Artifact]
 Artifact=quay.io/a/art:1
 AuthFile=/a.json
 CertDir=/certs
@@ -17,24 +17,21 @@ Retry=3
 RetryDelay=5s
 TLSVerify=false
 `})
-	ibWant(t, ibExec(t, svc, "ExecStart"), "artifact", "pull", "--quiet", "--authfile", "/a.json",
+	wantList(t, execArgs(t, svc, "ExecStart"), "artifact", "pull", "--quiet", "--authfile", "/a.json",
 		"--cert-dir", "/certs", "--creds", "me:pw", "--decryption-key", "/k", "--retry", "3",
 		"--retry-delay", "5s", "--tls-verify=false", "quay.io/a/art:1")
-	ibKey(t, svc, "Service", "Type", "oneshot")
-	ibKey(t, svc, "Service", "RemainAfterExit", "yes")
+	wantKey(t, svc, "Service", "Type", "oneshot")
+	wantKey(t, svc, "Service", "RemainAfterExit", "yes")
 
 	files := map[string]string{"data.artifact": "[Artifact]\nArtifact=quay.io/a/art:1\n"}
-	r := newResolver(nil, Options{})
-	for name, s := range ibSources(t, files) {
-		r.byName[name] = s
-	}
+	r := newResolver(parseSources(t, files), Options{})
 	if got, ok := r.Resource("data.artifact"); !ok || got != "quay.io/a/art:1" {
 		t.Errorf("resource %q %v", got, ok)
 	}
 	if got := r.ServiceName("data.artifact"); got != "data-artifact.service" {
 		t.Errorf("service name %q", got)
 	}
-	if got := ibFail(t, "x.artifact", map[string]string{"x.artifact": "[Artifact]\nQuiet=true\n"}); !strings.Contains(got, "no Artifact key specified") {
+	if got := convertFail(t, "x.artifact", map[string]string{"x.artifact": "[Artifact]\nQuiet=true\n"}); !strings.Contains(got, "no Artifact key specified") {
 		t.Errorf("got %q", got)
 	}
 }

@@ -10,52 +10,38 @@ import (
 // .build units build an image once (a oneshot service), so that containers and volumes
 // can use a locally built image: `engine build [options] [--file F] [CONTEXT]`.
 
-var buildTable = &Table{Section: "Build", Keys: concatKeys(
-	[]Key{
-		{Name: "ImageTag", Kind: Lines, Converter: true, Arg: "localhost/imagename",
-			Doc: "Name of the built image, as --tag; repeat for more names (at least one required)."},
-		{Name: "File", Kind: String, Converter: true, Arg: "/path/to/Containerfile",
-			Doc: "The Containerfile: a path (relative needs SetWorkingDirectory=) or an http(s) URL."},
-		{Name: "SetWorkingDirectory", Kind: String, Converter: true, Arg: "unit",
-			Doc: "Build context: unit or file (their folder, also the service's WorkingDirectory), a path or a URL."},
-		{Name: "Annotation", Kind: KeyValue, Flag: "--annotation", Arg: "annotation=value",
-			Doc: "Add annotations to the image's metadata."},
-		{Name: "Arch", Kind: String, Flag: "--arch", Arg: "aarch64",
-			Doc: "Build for this architecture instead of the host's."},
-		{Name: "BuildArg", Kind: KeyValue, Flag: "--build-arg", Arg: "name=value",
-			Doc: "Set build-time variables (ARG) of the Containerfile."},
-		{Name: "DNS", Kind: Lines, Flag: "--dns", Arg: "192.168.55.1",
-			Doc: "DNS server for RUN instructions."},
-		{Name: "DNSOption", Kind: Lines, Flag: "--dns-option", Arg: "ndots:1",
-			Doc: "DNS resolver option for RUN instructions."},
-		{Name: "DNSSearch", Kind: Lines, Flag: "--dns-search", Arg: "example.com",
-			Doc: "DNS search domain for RUN instructions."},
-		{Name: "Environment", Kind: KeyValue, Flag: "--env", Arg: "foo=bar",
-			Doc: "Set environment variables in the built image."},
-		{Name: "ForceRM", Kind: BoolValue, Flag: "--force-rm", Arg: "false",
-			Doc: "Remove intermediate containers even when the build fails (default true)."},
-		{Name: "GroupAdd", Kind: Lines, Flag: "--group-add", Arg: "keep-groups",
-			Doc: "Additional groups for the processes of RUN instructions."},
-		{Name: "IgnoreFile", Kind: String, Flag: "--ignorefile", Arg: "/path/to/.containerignore",
-			Doc: "Use this ignore file instead of the context's .containerignore."},
-		{Name: "Label", Kind: KeyValue, Flag: "--label", Arg: "label=value",
-			Doc: "Add labels to the image's metadata."},
-		{Name: "Network", Kind: String, Flag: "--network", Apply: applyBuildNetwork, Arg: "host",
-			Doc: "Network mode for RUN instructions; NAME.network uses that unit's network."},
-		{Name: "Pull", Kind: String, Flag: "--pull=", Apply: applyEnum(append(pullPolicies, "true", "false")),
-			Arg: "never", Doc: "When to pull base images: always, missing, never or newer."},
-		{Name: "Secret", Kind: Lines, Flag: "--secret", Arg: "id=mysecret,src=path",
-			Doc: "Pass a secret to the build, for RUN --mount=type=secret."},
-		{Name: "Target", Kind: String, Flag: "--target", Arg: "my-app",
-			Doc: "Build up to this stage of a multi-stage Containerfile."},
-		{Name: "Variant", Kind: String, Flag: "--variant", Arg: "arm/v7",
-			Doc: "Build for this architecture variant instead of the host's."},
-		{Name: "Volume", Kind: Lines, Flag: "-v", Apply: applyContainerVolumes, Arg: "/source:/dest",
-			Doc: "Mount a host path or volume into RUN instructions; NAME.volume uses that unit's volume."},
-	},
-	registryKeys("AuthFile", "Retry", "RetryDelay", "TLSVerify"),
-	common("ContainersConfModule", "GlobalArgs", "PodmanArgs", "ServiceName"),
-)}
+var buildTable = &Table{Section: "Build", Keys: concatKeys([]Key{
+	{Name: "ImageTag", Kind: Lines, Converter: true, Arg: "localhost/imagename",
+		Doc: "Name of the built image, as --tag; repeat for more names (at least one required)."},
+	{Name: "File", Kind: String, Converter: true, Arg: "/path/to/Containerfile",
+		Doc: "The Containerfile: a path (relative needs SetWorkingDirectory=) or an http(s) URL."},
+	{Name: "SetWorkingDirectory", Kind: String, Converter: true, Arg: "unit",
+		Doc: "Build context: unit or file (their folder, also the service's WorkingDirectory), a path or a URL."},
+	shared("Annotation"), shared("Arch"),
+	{Name: "BuildArg", Kind: KeyValue, Flag: "--build-arg", Arg: "name=value",
+		Doc: "Set build-time variables (ARG) of the Containerfile."},
+	shared("DNS").withDoc("A DNS server for RUN instructions (--dns)."),
+	shared("DNSOption").withDoc("A resolv.conf option for RUN instructions (--dns-option)."),
+	shared("DNSSearch").withDoc("A DNS search domain for RUN instructions (--dns-search)."),
+	shared("Environment").withDoc("Environment variables set in the built image (--env)."),
+	{Name: "ForceRM", Kind: BoolValue, Flag: "--force-rm", Arg: "false",
+		Doc: "Remove intermediate containers even when the build fails (default true)."},
+	shared("GroupAdd").withDoc("A supplementary group for RUN instructions, or keep-groups (--group-add)."),
+	{Name: "IgnoreFile", Kind: String, Flag: "--ignorefile", Arg: "/path/to/.containerignore",
+		Doc: "Use this ignore file instead of the context's .containerignore."},
+	shared("Label"),
+	{Name: "Network", Kind: String, Flag: "--network", Apply: applyBuildNetwork, Arg: "host",
+		Doc: "Network mode for RUN instructions; NAME.network uses that unit's network."},
+	{Name: "Pull", Kind: String, Flag: "--pull=", Apply: applyEnum(append(pullPolicies, "true", "false")),
+		Arg: "never", Doc: "When to pull base images: always, missing, never or newer."},
+	{Name: "Secret", Kind: Lines, Flag: "--secret", Arg: "id=mysecret,src=path",
+		Doc: "Pass a secret to the build, for RUN --mount=type=secret."},
+	{Name: "Target", Kind: String, Flag: "--target", Arg: "my-app",
+		Doc: "Build up to this stage of a multi-stage Containerfile."},
+	shared("Variant"),
+	shared("Volume").withDoc("Mount a host path or volume into RUN instructions; NAME.volume uses that unit's volume (--volume)."),
+	shared("AuthFile"), shared("Retry"), shared("RetryDelay"), shared("TLSVerify"),
+}, commonKeys)}
 
 func init() {
 	register(&unitType{ext: ".build", table: buildTable, convert: convertBuild, resource: builtImageName})
@@ -63,8 +49,8 @@ func init() {
 
 // builtImageName is the name other units use for the built image: its first tag.
 func builtImageName(s *Source) string {
-	for _, l := range s.File.AllLines("Build", "ImageTag") {
-		return units.TrimQuotes(l.Value)
+	if tags := s.File.All("Build", "ImageTag"); len(tags) > 0 {
+		return units.TrimQuotes(tags[0])
 	}
 	return ""
 }
@@ -92,7 +78,7 @@ func convertBuild(c *Conv) {
 	if context != "" {
 		c.Add(context)
 	}
-	oneshotService(c)
+	oneshotService(c, true)
 }
 
 // buildContext works out the build's context argument from SetWorkingDirectory= and
@@ -100,10 +86,7 @@ func convertBuild(c *Conv) {
 // of the unit resolve against the unit's folder. It also returns the File= to pass.
 func buildContext(c *Conv, file string) (context, fileArg string, ok bool) {
 	swd, _ := c.String("SetWorkingDirectory")
-	userWD := false
-	if v, set := c.File.Lookup("Service", "WorkingDirectory"); set && v != "" {
-		userWD = true
-	}
+	userWD := userWorkingDir(c)
 	relFile := file != "" && !isURL(file) && resolveUnitPath(c, file) != file
 	if swd == "" {
 		switch {
@@ -144,6 +127,13 @@ func buildContext(c *Conv, file string) (context, fileArg string, ok bool) {
 		c.Service.Add("Service", "WorkingDirectory", dir)
 	}
 	return context, fileArg, true
+}
+
+// userWorkingDir tells whether the user set WorkingDirectory= in [Service], which wins
+// over the one that SetWorkingDirectory= asks for.
+func userWorkingDir(c *Conv) bool {
+	v, set := c.File.Lookup("Service", "WorkingDirectory")
+	return set && v != ""
 }
 
 // isURL tells whether a build context or Containerfile is remote: an http(s) URL (a

@@ -1,24 +1,21 @@
 package quadlet
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestBuildShape(t *testing.T) {
-	svc := ibOK(t, "app.build", map[string]string{"app.build": `[Build]
+	svc := convertOK(t, "app.build", map[string]string{"app.build": `[Build]
 ImageTag=localhost/app:v1
 ImageTag=localhost/app:latest
 SetWorkingDirectory=unit
 `})
-	ibWant(t, ibExec(t, svc, "ExecStart"), "build", "--tag", "localhost/app:v1", "--tag", "localhost/app:latest", ibDir)
-	ibKey(t, svc, "Service", "Type", "oneshot")
-	ibKey(t, svc, "Service", "RemainAfterExit", "yes")
-	ibKey(t, svc, "Service", "WorkingDirectory", ibDir)
+	wantList(t, execArgs(t, svc, "ExecStart"), "build", "--tag", "localhost/app:v1", "--tag", "localhost/app:latest", testDir)
+	wantKey(t, svc, "Service", "Type", "oneshot")
+	wantKey(t, svc, "Service", "RemainAfterExit", "yes")
+	wantKey(t, svc, "Service", "WorkingDirectory", testDir)
 }
 
 func TestBuildKeys(t *testing.T) {
-	svc := ibOK(t, "app.build", map[string]string{"app.build": `[Build]
+	svc := convertOK(t, "app.build", map[string]string{"app.build": `[Build]
 ImageTag=localhost/app
 File=https://example.com/Containerfile
 Annotation=a=1 "b=2 3"
@@ -44,15 +41,15 @@ RetryDelay=1s
 TLSVerify=false
 PodmanArgs=--squash
 `})
-	ibWant(t, ibExec(t, svc, "ExecStart"), "build", "--tag", "localhost/app",
+	wantList(t, execArgs(t, svc, "ExecStart"), "build", "--tag", "localhost/app",
 		"--annotation", "a=1", "--annotation", "b=2 3", "--arch", "arm64", "--build-arg", "A=1",
 		"--dns", "1.1.1.1", "--dns-option", "ndots:1", "--dns-search", "example.com", "--env", "E=1",
 		"--force-rm=false", "--group-add", "keep-groups", "--ignorefile", "/ign", "--label", "l=1",
 		"--network", "host", "--pull=never", "--secret", "id=s,src=/s", "--target", "stage",
 		"--variant", "v8", "-v", "/src:/dst:ro", "--authfile", "/a.json", "--retry", "2",
 		"--retry-delay", "1s", "--tls-verify=false", "--squash", "--file", "https://example.com/Containerfile")
-	ibKey(t, svc, "Unit", "RequiresMountsFor", "/src")
-	ibKey(t, svc, "Service", "WorkingDirectory")
+	wantKey(t, svc, "Unit", "RequiresMountsFor", "/src")
+	wantKey(t, svc, "Service", "WorkingDirectory")
 }
 
 // SetWorkingDirectory= gives the build context and the folder the service runs in.
@@ -62,31 +59,31 @@ func TestBuildWorkingDirectory(t *testing.T) {
 		tail     []string
 	}{
 		{"File=/srv/Containerfile", "", []string{"--file", "/srv/Containerfile"}},
-		{"SetWorkingDirectory=unit\nFile=sub/Containerfile", ibDir, []string{"--file", "sub/Containerfile", ibDir}},
+		{"SetWorkingDirectory=unit\nFile=sub/Containerfile", testDir, []string{"--file", "sub/Containerfile", testDir}},
 		{"SetWorkingDirectory=file\nFile=/srv/app/Containerfile", "/srv/app", []string{"--file", "/srv/app/Containerfile", "/srv/app"}},
-		{"SetWorkingDirectory=file\nFile=sub/Containerfile", ibDir + "/sub", []string{"--file", "Containerfile", ibDir + "/sub"}},
-		{"SetWorkingDirectory=.\nFile=Containerfile", ibDir, []string{"--file", "Containerfile", "."}},
-		{"SetWorkingDirectory=ctx", ibDir, []string{"ctx"}},
-		{"SetWorkingDirectory=/srv/ctx", ibDir, []string{"/srv/ctx"}},
+		{"SetWorkingDirectory=file\nFile=sub/Containerfile", testDir + "/sub", []string{"--file", "Containerfile", testDir + "/sub"}},
+		{"SetWorkingDirectory=.\nFile=Containerfile", testDir, []string{"--file", "Containerfile", "."}},
+		{"SetWorkingDirectory=ctx", testDir, []string{"ctx"}},
+		{"SetWorkingDirectory=/srv/ctx", testDir, []string{"/srv/ctx"}},
 		{"SetWorkingDirectory=https://github.com/a/b.git", "", []string{"https://github.com/a/b.git"}},
 		{"SetWorkingDirectory=github.com/a/b.git", "", []string{"github.com/a/b.git"}},
 		{"SetWorkingDirectory=git://git@example.com/x", "", []string{"git://git@example.com/x"}},
-		{"SetWorkingDirectory=unit\n[Service]\nWorkingDirectory=/mine", "/mine", []string{ibDir}},
+		{"SetWorkingDirectory=unit\n[Service]\nWorkingDirectory=/mine", "/mine", []string{testDir}},
 		{"File=Containerfile\n[Service]\nWorkingDirectory=/mine", "/mine", []string{"--file", "Containerfile"}},
 	} {
-		svc := ibOK(t, "app.build", map[string]string{"app.build": "[Build]\nImageTag=x\n" + tc.keys + "\n"})
-		argv := ibExec(t, svc, "ExecStart")
-		ibWant(t, argv[len(argv)-len(tc.tail):], tc.tail...)
+		svc := convertOK(t, "app.build", map[string]string{"app.build": "[Build]\nImageTag=x\n" + tc.keys + "\n"})
+		argv := execArgs(t, svc, "ExecStart")
+		wantList(t, argv[len(argv)-len(tc.tail):], tc.tail...)
 		if tc.wd == "" {
-			ibKey(t, svc, "Service", "WorkingDirectory")
+			wantKey(t, svc, "Service", "WorkingDirectory")
 		} else {
-			ibKey(t, svc, "Service", "WorkingDirectory", tc.wd)
+			wantKey(t, svc, "Service", "WorkingDirectory", tc.wd)
 		}
 	}
 }
 
 func TestBuildErrors(t *testing.T) {
-	for text, want := range map[string]string{
+	wantErrors(t, "app.build", "[Build]\n", map[string]string{
 		"SetWorkingDirectory=unit\n":                "no ImageTag key specified",
 		"ImageTag=x\n":                              `app.build:1: converting "app.build": neither SetWorkingDirectory, nor File key specified`,
 		"ImageTag=x\nFile=Containerfile\n":          "app.build:3: converting \"app.build\": relative path in File key requires SetWorkingDirectory key to be set",
@@ -94,12 +91,7 @@ func TestBuildErrors(t *testing.T) {
 		"ImageTag=x\nFile=/C\nPull=sometimes\n":     "invalid Pull=sometimes",
 		"ImageTag=x\nFile=/C\nForceRM=perhaps\n":    "not a boolean",
 		"ImageTag=x\nFile=/C\nVolume=v.volume:/x\n": "requested Quadlet volume v.volume was not found",
-	} {
-		got := ibFail(t, "app.build", map[string]string{"app.build": "[Build]\n" + text})
-		if !strings.Contains(got, want) {
-			t.Errorf("%q: got %q, want %q", text, got, want)
-		}
-	}
+	})
 }
 
 // Volume= and Network= may name .volume and .network units.
@@ -109,22 +101,18 @@ func TestBuildReferences(t *testing.T) {
 		"data.volume": "[Volume]\nVolumeName=mydata\nServiceName=data-svc\n",
 		"net.network": "[Network]\nNetworkName=mynet\n",
 	}
-	svc := ibOK(t, "app.build", files)
-	argv := ibExec(t, svc, "ExecStart")
-	for _, seq := range [][]string{{"-v", "mydata:/data"}, {"-v", ibDir + "/rel:/rel"}, {"--network", "mynet"}} {
-		if !ibHas(argv, seq...) {
-			t.Errorf("%q lacks %q", argv, seq)
-		}
+	svc := convertOK(t, "app.build", files)
+	argv := execArgs(t, svc, "ExecStart")
+	for _, seq := range [][]string{{"-v", "mydata:/data"}, {"-v", testDir + "/rel:/rel"}, {"--network", "mynet"}} {
+		wantSeq(t, argv, seq...)
 	}
-	ibKey(t, svc, "Unit", "Requires", "net-network.service", "data-svc.service")
-	ibKey(t, svc, "Unit", "RequiresMountsFor", ibDir+"/rel")
+	wantKey(t, svc, "Unit", "Requires", "net-network.service", "data-svc.service")
+	wantKey(t, svc, "Unit", "RequiresMountsFor", testDir+"/rel")
 
 	// An unknown .network still names podman's default network and service.
-	svc = ibOK(t, "app.build", map[string]string{"app.build": "[Build]\nImageTag=x\nFile=/C\nNetwork=other.network\n"})
-	if argv := ibExec(t, svc, "ExecStart"); !ibHas(argv, "--network", "systemd-other") {
-		t.Errorf("%q", argv)
-	}
-	ibKey(t, svc, "Unit", "Requires", "other-network.service")
+	svc = convertOK(t, "app.build", map[string]string{"app.build": "[Build]\nImageTag=x\nFile=/C\nNetwork=other.network\n"})
+	wantSeq(t, execArgs(t, svc, "ExecStart"), "--network", "systemd-other")
+	wantKey(t, svc, "Unit", "Requires", "other-network.service")
 }
 
 func TestBuildResource(t *testing.T) {
@@ -132,10 +120,10 @@ func TestBuildResource(t *testing.T) {
 		"app.build":     "[Build]\nImageTag=localhost/app:v1\nImageTag=localhost/app:latest\nSetWorkingDirectory=unit\n",
 		"web.container": "[Container]\nImage=app.build\n",
 	}
-	svc := ibOK(t, "web.container", files)
-	argv := ibExec(t, svc, "ExecStart")
+	svc := convertOK(t, "web.container", files)
+	argv := execArgs(t, svc, "ExecStart")
 	if argv[len(argv)-1] != "localhost/app:v1" {
 		t.Errorf("container runs %q", argv)
 	}
-	ibKey(t, svc, "Unit", "Requires", "app-build.service")
+	wantKey(t, svc, "Unit", "Requires", "app-build.service")
 }

@@ -8,88 +8,25 @@ import (
 	"github.com/berth-containers/berth/units"
 )
 
-const testEngine = "/usr/bin/berth"
-
-// convertFiles converts the named unit files, which live in /etc/containers/systemd.
-func convertFiles(t *testing.T, opts Options, files map[string]string) map[string]Result {
-	t.Helper()
-	var srcs []*Source
-	for name, text := range files {
-		f, err := units.Parse("/etc/containers/systemd/"+name, []byte(text))
-		if err != nil {
-			t.Fatalf("parse %s: %v", name, err)
-		}
-		srcs = append(srcs, &Source{Name: name, File: f})
-	}
-	if opts.Engine == "" {
-		opts.Engine = testEngine
-	}
-	out := map[string]Result{}
-	for _, r := range Convert(srcs, opts) {
-		out[r.Source.Name] = r
-	}
-	return out
-}
-
-// convertOne converts a single .container file and fails the test on errors.
+// convertOne converts a single .container file, which must succeed.
 func convertOne(t *testing.T, text string) *units.File {
 	t.Helper()
-	r := convertFiles(t, Options{}, map[string]string{"test.container": text})["test.container"]
-	if r.Failed() {
-		t.Fatalf("conversion failed: %v", r.Diags)
-	}
-	return r.Service
-}
-
-// execArgs returns the argv after the engine of the last [Service] key.
-func execArgs(t *testing.T, svc *units.File, key string) []string {
-	t.Helper()
-	v, ok := svc.Lookup("Service", key)
-	if !ok {
-		t.Fatalf("no %s in\n%s", key, svc)
-	}
-	w, err := units.SplitWords(v)
-	if err != nil {
-		t.Fatalf("%s=%s: %v", key, v, err)
-	}
-	i := slices.IndexFunc(w, func(s string) bool { return strings.TrimLeft(s, "-") == testEngine })
-	if i < 0 {
-		t.Fatalf("%s=%s does not run the engine", key, v)
-	}
-	return w[i+1:]
-}
-
-func hasSeq(argv []string, seq ...string) bool {
-	for i := 0; i+len(seq) <= len(argv); i++ {
-		if slices.Equal(argv[i:i+len(seq)], seq) {
-			return true
-		}
-	}
-	return false
+	return convertOK(t, "test.container", map[string]string{"test.container": text})
 }
 
 func TestContainerBase(t *testing.T) {
 	svc := convertOne(t, "[Container]\nImage=localhost/imagename\n")
-	got := execArgs(t, svc, "ExecStart")
-	want := strings.Fields("run --name systemd-%N --replace --rm --cgroups=split --sdnotify=conmon -d localhost/imagename")
-	if !slices.Equal(got, want) {
-		t.Errorf("ExecStart args = %q, want %q", got, want)
-	}
+	wantList(t, execArgs(t, svc, "ExecStart"),
+		strings.Fields("run --name systemd-%N --replace --rm --cgroups=split --sdnotify=conmon -d localhost/imagename")...)
 	for key, want := range map[string]string{"Type": "notify", "KillMode": "mixed", "Delegate": "yes",
 		"NotifyAccess": "all", "SyslogIdentifier": "%N", "Environment": "PODMAN_SYSTEMD_UNIT=%n"} {
-		if v, _ := svc.Lookup("Service", key); v != want {
-			t.Errorf("[Service] %s = %q, want %q", key, v, want)
-		}
+		wantKey(t, svc, "Service", key, want)
 	}
-	if got := execArgs(t, svc, "ExecStop"); !slices.Equal(got, strings.Fields("rm -v -f -i systemd-%N")) {
-		t.Errorf("ExecStop args = %q", got)
-	}
+	wantList(t, execArgs(t, svc, "ExecStop"), strings.Fields("rm -v -f -i systemd-%N")...)
 	if v, _ := svc.Lookup("Service", "ExecStopPost"); !strings.HasPrefix(v, "-"+testEngine+" rm -v -f -i") {
 		t.Errorf("ExecStopPost = %q", v)
 	}
-	if v, _ := svc.Lookup("Unit", "RequiresMountsFor"); v != "%t/containers" {
-		t.Errorf("RequiresMountsFor = %q", v)
-	}
+	wantKey(t, svc, "Unit", "RequiresMountsFor", "%t/containers")
 }
 
 func TestContainerArgs(t *testing.T) {
@@ -124,9 +61,7 @@ func TestContainerArgs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			svc := convertOne(t, "[Container]\nImage=localhost/imagename\n"+tc.keys+"\n")
-			if got := execArgs(t, svc, "ExecStart"); !hasSeq(got, tc.want...) {
-				t.Errorf("ExecStart args %q lack %q", got, tc.want)
-			}
+			wantSeq(t, execArgs(t, svc, "ExecStart"), tc.want...)
 		})
 	}
 }
@@ -134,9 +69,7 @@ func TestContainerArgs(t *testing.T) {
 func TestContainerRootfs(t *testing.T) {
 	svc := convertOne(t, "[Container]\nRootfs=/var/lib/foobar\nExec=sh\n")
 	got := execArgs(t, svc, "ExecStart")
-	if !slices.Equal(got[len(got)-3:], []string{"--rootfs", "/var/lib/foobar", "sh"}) {
-		t.Errorf("ExecStart args = %q", got)
-	}
+	wantList(t, got[len(got)-3:], "--rootfs", "/var/lib/foobar", "sh")
 }
 
 func TestContainerOneshot(t *testing.T) {
@@ -145,30 +78,19 @@ func TestContainerOneshot(t *testing.T) {
 	if slices.ContainsFunc(got, func(s string) bool { return strings.HasPrefix(s, "--sdnotify") || s == "-d" }) {
 		t.Errorf("oneshot ExecStart args = %q", got)
 	}
-	if all := svc.All("Service", "Type"); !slices.Equal(all, []string{"oneshot"}) {
-		t.Errorf("Type = %q", all)
-	}
+	wantKey(t, svc, "Service", "Type", "oneshot")
 }
 
 func TestContainerTemplateName(t *testing.T) {
-	r := convertFiles(t, Options{}, map[string]string{"web@.container": "[Container]\nImage=localhost/i\n"})
-	svc := r["web@.container"].Service
-	if got := execArgs(t, svc, "ExecStart"); !hasSeq(got, "--name", "systemd-%p_%i") {
-		t.Errorf("ExecStart args = %q", got)
-	}
+	svc := convertOK(t, "web@.container", map[string]string{"web@.container": "[Container]\nImage=localhost/i\n"})
+	wantSeq(t, execArgs(t, svc, "ExecStart"), "--name", "systemd-%p_%i")
 }
 
 func TestContainerStopTimeoutAndReload(t *testing.T) {
 	svc := convertOne(t, "[Container]\nImage=localhost/i\nStopTimeout=20\nReloadSignal=SIGHUP\n")
-	if got := execArgs(t, svc, "ExecStop"); !hasSeq(got, "--time", "20", "systemd-%N") {
-		t.Errorf("ExecStop args = %q", got)
-	}
-	if got := execArgs(t, svc, "ExecStart"); !hasSeq(got, "--stop-timeout", "20") {
-		t.Errorf("ExecStart args = %q", got)
-	}
-	if got := execArgs(t, svc, "ExecReload"); !slices.Equal(got, []string{"kill", "--signal", "SIGHUP", "systemd-%N"}) {
-		t.Errorf("ExecReload args = %q", got)
-	}
+	wantSeq(t, execArgs(t, svc, "ExecStop"), "--time", "20", "systemd-%N")
+	wantSeq(t, execArgs(t, svc, "ExecStart"), "--stop-timeout", "20")
+	wantList(t, execArgs(t, svc, "ExecReload"), "kill", "--signal", "SIGHUP", "systemd-%N")
 }
 
 func TestContainerReferences(t *testing.T) {
@@ -178,75 +100,41 @@ func TestContainerReferences(t *testing.T) {
 		"tpl.container": "[Container]\nImage=localhost/web\nNetwork=db.container:opt\nServiceName=svc\n",
 		"x.container":   "[Container]\nImage=localhost/web\nNetwork=tpl.container\n",
 	})
+	for _, name := range []string{"web.container", "x.container"} {
+		if res := r[name]; res.Failed() {
+			t.Fatalf("%s failed: %v", name, res.Diags)
+		}
+	}
 	web := r["web.container"]
-	if web.Failed() {
-		t.Fatal(web.Diags)
-	}
-	if got := execArgs(t, web.Service, "ExecStart"); !hasSeq(got, "--network", "container:foobar") {
-		t.Errorf("ExecStart args = %q", got)
-	}
-	if v := web.Service.All("Unit", "Requires"); !slices.Equal(v, []string{"db.service"}) {
-		t.Errorf("Requires = %q", v)
-	}
-	if got := execArgs(t, r["x.container"].Service, "ExecStart"); !hasSeq(got, "--network", "container:systemd-svc") {
-		t.Errorf("ExecStart args = %q", got)
-	}
+	wantSeq(t, execArgs(t, web.Service, "ExecStart"), "--network", "container:foobar")
+	wantKey(t, web.Service, "Unit", "Requires", "db.service")
+	wantSeq(t, execArgs(t, r["x.container"].Service, "ExecStart"), "--network", "container:systemd-svc")
 }
 
 func TestContainerErrors(t *testing.T) {
-	cases := map[string]string{
-		"[Container]\n":                                               "no Image or Rootfs key specified",
-		"[Container]\nImage=a/b\nPod=test-pod\n":                      "pod test-pod is not Quadlet based",
-		"[Container]\nImage=a/b\nPod=x.pod\n":                         "requested Quadlet pod x.pod was not found",
-		"[Container]\nImage=missing.build\n":                          "requested Quadlet image missing.build was not found",
-		"[Container]\nImage=a/b\nNotify=maybe\n":                      "invalid Notify=maybe",
-		"[Container]\nImage=a/b\nRetry=x\n":                           "not an integer",
-		"[Container]\nImage=a/b\nGroup=1\n":                           "Group set without User",
-		"[Container]\nImage=a/b\nPull=sometimes\n":                    "invalid Pull=sometimes",
-		"[Container]\nImage=a/b\nRemapUsers=auto\nUserNS=keep-id\n":   "deprecated Remap keys are set along with explicit mapping keys",
-		"[Container]\nImage=a/b\nReloadCmd=/x\nReloadSignal=SIGHUP\n": "ReloadCmd and ReloadSignal are mutually exclusive but both are set",
-		"[Container]\nImage=a/b\nMount=type=image,destination=/x\n":   "source parameter is required for mount type image",
-		"[Container]\nImage=a/b\nVolume=v.volume:/x\n":                "requested Quadlet volume v.volume was not found",
-		"[Container]\nImage=a/b\nNetwork=n.network\n":                 "requested Quadlet network n.network was not found",
-		"[Container]\nImage=a/b\n[Service]\nKillMode=process\n":       "invalid KillMode 'process'",
-		"[Container]\nImage=a/b\nImagee=x\n":                          "did you mean 'Image'",
-	}
-	for text, want := range cases {
-		r := convertFiles(t, Options{}, map[string]string{"e.container": text})["e.container"]
-		if !r.Failed() {
-			t.Errorf("%q: converted, want error %q", text, want)
-			continue
-		}
-		found := false
-		for _, d := range r.Diags {
-			found = found || strings.Contains(d.String(), want)
-		}
-		if !found {
-			t.Errorf("%q: diagnostics %v lack %q", text, r.Diags, want)
-		}
-	}
+	wantErrors(t, "e.container", "[Container]\n", map[string]string{
+		"":                            "no Image or Rootfs key specified",
+		"Image=a/b\nPod=test-pod\n":   "pod test-pod is not Quadlet based",
+		"Image=a/b\nPod=x.pod\n":      "requested Quadlet pod x.pod was not found",
+		"Image=missing.build\n":       "requested Quadlet image missing.build was not found",
+		"Image=a/b\nNotify=maybe\n":   "invalid Notify=maybe",
+		"Image=a/b\nRetry=x\n":        "not an integer",
+		"Image=a/b\nGroup=1\n":        "Group set without User",
+		"Image=a/b\nPull=sometimes\n": "invalid Pull=sometimes",
+		"Image=a/b\nRemapUsers=auto\nUserNS=keep-id\n":   "deprecated Remap keys are set along with explicit mapping keys",
+		"Image=a/b\nReloadCmd=/x\nReloadSignal=SIGHUP\n": "ReloadCmd and ReloadSignal are mutually exclusive but both are set",
+		"Image=a/b\nMount=type=image,destination=/x\n":   "source parameter is required for mount type image",
+		"Image=a/b\nVolume=v.volume:/x\n":                "requested Quadlet volume v.volume was not found",
+		"Image=a/b\nNetwork=n.network\n":                 "requested Quadlet network n.network was not found",
+		"Image=a/b\n[Service]\nKillMode=process\n":       "invalid KillMode 'process'",
+		"Image=a/b\nImagee=x\n":                          "did you mean 'Image'",
+	})
 }
 
 func TestContainerShortNameWarning(t *testing.T) {
 	r := convertFiles(t, Options{}, map[string]string{"s.container": "[Container]\nImage=shortname\n"})["s.container"]
 	if r.Failed() || len(r.Diags) != 1 || !strings.Contains(r.Diags[0].String(), "not a fully qualified image name") {
 		t.Errorf("diagnostics = %v", r.Diags)
-	}
-}
-
-func TestContainerTableComplete(t *testing.T) {
-	// podman-container.unit(5) lists 88 keys plus ServiceName, AppArmor, VolatileTmp and
-	// the four deprecated Remap keys.
-	if n := len(containerTable.Keys); n != 95 {
-		t.Errorf("the [Container] table has %d keys, want 95", n)
-	}
-	for _, k := range containerTable.Keys {
-		if k.Doc == "" || k.Arg == "" {
-			t.Errorf("key %s lacks Doc or Arg", k.Name)
-		}
-		if !k.Converter && k.Apply == nil && k.Flag == "" {
-			t.Errorf("key %s has no translation", k.Name)
-		}
 	}
 }
 

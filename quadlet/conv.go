@@ -52,14 +52,12 @@ func (c *Conv) Warnf(key, format string, a ...any) { c.Diags.Warnf(c.Pos(key), f
 // checkKeys reports keys the unit type does not know, and values of the wrong kind.
 func (c *Conv) checkKeys() bool {
 	ok := true
-	for _, chk := range []struct {
-		t *Table
-	}{{c.table}, {quadletTable}} {
-		for _, l := range c.File.Entries(chk.t.Section) {
-			k := chk.t.Lookup(l.Key)
+	for _, t := range []*Table{c.table, quadletTable} {
+		for _, l := range c.File.Entries(t.Section) {
+			k := t.Lookup(l.Key)
 			if k == nil {
-				msg := "unsupported key '" + l.Key + "' in group '" + chk.t.Section + "' in " + c.File.Path
-				if s := chk.t.Suggest(l.Key); s != "" {
+				msg := "unsupported key '" + l.Key + "' in group '" + t.Section + "' in " + c.File.Path
+				if s := t.Suggest(l.Key); s != "" {
 					msg += " (did you mean '" + s + "'?)"
 				}
 				c.Diags.Errorf(l.Pos, "%s", msg)
@@ -144,29 +142,29 @@ func (c *Conv) Words(key string) []string {
 // LastWords returns the words of the last value of key, and whether it was set and
 // could be split.
 func (c *Conv) LastWords(key string) ([]string, bool) {
-	l := c.File.Last(c.Section, key)
-	if l == nil {
-		return nil, false
+	if l := c.File.Last(c.Section, key); l != nil {
+		return c.splitLine(l)
 	}
-	w, err := units.SplitWords(l.Value)
-	if err != nil {
-		c.Diags.Warnf(l.Pos, "%s: %v", key, err)
-		return nil, false
-	}
-	return w, true
+	return nil, false
 }
 
 func (c *Conv) wordsOf(lines []*units.Line) []string {
 	var out []string
 	for _, l := range lines {
-		w, err := units.SplitWords(l.Value)
-		if err != nil {
-			c.Diags.Warnf(l.Pos, "%s: %v", l.Key, err)
-			continue
-		}
+		w, _ := c.splitLine(l)
 		out = append(out, w...)
 	}
 	return out
+}
+
+// splitLine splits a value into words, warning about one that cannot be split.
+func (c *Conv) splitLine(l *units.Line) ([]string, bool) {
+	w, err := units.SplitWords(l.Value)
+	if err != nil {
+		c.Diags.Warnf(l.Pos, "%s: %v", l.Key, err)
+		return nil, false
+	}
+	return w, true
 }
 
 // KeyValues returns the KEY=VALUE words of key in order; a later word for the same KEY
@@ -246,27 +244,17 @@ func (c *Conv) applyFlag(k *Key) {
 }
 
 // GlobalArgs are the engine's global arguments from ContainersConfModule= and
-// GlobalArgs=, which go before the subcommand.
+// GlobalArgs= (commonKeys, in every table), which go before the subcommand.
 func (c *Conv) GlobalArgs() []string {
 	var out []string
-	if c.table.Lookup("ContainersConfModule") != nil {
-		for _, m := range c.Lines("ContainersConfModule") {
-			out = append(out, "--module="+m)
-		}
+	for _, m := range c.Lines("ContainersConfModule") {
+		out = append(out, "--module="+m)
 	}
-	if c.table.Lookup("GlobalArgs") != nil {
-		out = append(out, c.Words("GlobalArgs")...)
-	}
-	return out
+	return append(out, c.Words("GlobalArgs")...)
 }
 
 // PodmanArgs are the extra subcommand arguments of PodmanArgs=.
-func (c *Conv) PodmanArgs() []string {
-	if c.table.Lookup("PodmanArgs") == nil {
-		return nil
-	}
-	return c.Words("PodmanArgs")
-}
+func (c *Conv) PodmanArgs() []string { return c.Words("PodmanArgs") }
 
 // EngineLine renders an Exec line: prefix (such as "-"), the engine, the global
 // arguments, then args, each word quoted as systemd needs.

@@ -159,7 +159,7 @@ func (r *resolver) ServiceName(name string) string {
 	ext := filepath.Ext(name)
 	t := unitTypes[ext]
 	if s := r.lookup(name); s != nil && t != nil {
-		if v, ok := s.File.Get(t.table.Section, "ServiceName"); ok && v != "" && t.table.Lookup("ServiceName") != nil {
+		if v, ok := s.File.Get(t.table.Section, "ServiceName"); ok && v != "" {
 			return v + ".service"
 		}
 	}
@@ -186,12 +186,6 @@ func (r *resolver) Resource(name string) (string, bool) {
 		return "", false
 	}
 	return t.resource(s), true
-}
-
-// defaultName is "systemd-" + the file's base name, the name podman gives objects whose
-// unit does not name them.
-func defaultName(s *Source) string {
-	return "systemd-" + strings.TrimSuffix(s.Name, filepath.Ext(s.Name))
 }
 
 func (r *resolver) convert(s *Source) Result {

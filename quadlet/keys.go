@@ -129,16 +129,11 @@ var quadletTable = indexed(&Table{Section: "Quadlet", Keys: []Key{
 		Doc: "Add the default dependencies on the network being online (true by default)."},
 }})
 
-// common returns the rows of commonKeys with the given names, for the tables of the unit
-// types that accept them.
-func common(names ...string) []Key {
+// concatKeys joins groups of rows into one table's rows.
+func concatKeys(groups ...[]Key) []Key {
 	var out []Key
-	for _, n := range names {
-		for _, k := range commonKeys {
-			if k.Name == n {
-				out = append(out, k)
-			}
-		}
+	for _, g := range groups {
+		out = append(out, g...)
 	}
 	return out
 }

@@ -3,7 +3,7 @@ package quadlet
 // containerTable is the [Container] section of a .container file: one row per key, as
 // podman-container.unit(5) lists them. Rows run in this order when the engine command
 // line is built, so related flags stay together.
-var containerTable = &Table{Section: "Container", Keys: append(common("ContainersConfModule", "GlobalArgs", "PodmanArgs", "ServiceName"), []Key{
+var containerTable = &Table{Section: "Container", Keys: concatKeys(commonKeys, []Key{
 	// What runs, and under which name.
 	{Name: "Image", Kind: String, Converter: true, Arg: "image",
 		Doc: "The image to run; name.image or name.build uses the image of that Quadlet unit."},
@@ -35,26 +35,9 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "The user (and with Group= the group) the container runs as (--user)."},
 	{Name: "Group", Kind: String, Apply: applyGroup, Arg: "gid",
 		Doc: "The group the container runs as; needs User= (--user uid:gid)."},
-	{Name: "GroupAdd", Kind: Lines, Flag: "--group-add", Arg: "keep-groups",
-		Doc: "Add a supplementary group, or keep-groups (--group-add)."},
-	{Name: "UserNS", Kind: String, Converter: true, Arg: "keep-id:uid=200,gid=210",
-		Doc: "The user namespace mode (--userns)."},
-	{Name: "UIDMap", Kind: Lines, Converter: true, Arg: "0:10000:10",
-		Doc: "Map container UIDs in a new user namespace (--uidmap)."},
-	{Name: "GIDMap", Kind: Lines, Converter: true, Arg: "0:10000:10",
-		Doc: "Map container GIDs in a new user namespace (--gidmap)."},
-	{Name: "SubUIDMap", Kind: String, Converter: true, Arg: "utest",
-		Doc: "Map UIDs with the /etc/subuid ranges of this name (--subuidname)."},
-	{Name: "SubGIDMap", Kind: String, Converter: true, Arg: "gtest",
-		Doc: "Map GIDs with the /etc/subgid ranges of this name (--subgidname)."},
-	{Name: "RemapUsers", Kind: String, Converter: true, Arg: "auto",
-		Doc: "Deprecated, use UserNS=: manual, auto or keep-id user namespace mapping."},
-	{Name: "RemapUid", Kind: Lines, Converter: true, Arg: "0:10000:10",
-		Doc: "Deprecated, use UIDMap=: a UID mapping for RemapUsers=."},
-	{Name: "RemapGid", Kind: Lines, Converter: true, Arg: "0:10000:10",
-		Doc: "Deprecated, use GIDMap=: a GID mapping for RemapUsers=."},
-	{Name: "RemapUidSize", Kind: Int, Converter: true, Arg: "65536",
-		Doc: "Deprecated, use UserNS=auto:size=: the size of an automatic user namespace."},
+	shared("GroupAdd"),
+	shared("UserNS"), shared("UIDMap"), shared("GIDMap"), shared("SubUIDMap"), shared("SubGIDMap"),
+	shared("RemapUsers"), shared("RemapUid"), shared("RemapGid"), shared("RemapUidSize"),
 
 	// Security.
 	{Name: "AddCapability", Kind: Words, Flag: "--cap-add", Apply: applyLowerWords, Arg: "CAP",
@@ -87,8 +70,7 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "A resource limit inside the container (--ulimit)."},
 
 	// Environment and metadata.
-	{Name: "Environment", Kind: KeyValue, Flag: "--env", Arg: "foo=bar",
-		Doc: "Environment variables, in systemd's Environment= format (--env)."},
+	shared("Environment"),
 	{Name: "EnvironmentFile", Kind: Lines, Flag: "--env-file", Apply: applyRelPath, Arg: "/tmp/env",
 		Doc: "A file of environment variables; relative to the unit file's folder (--env-file)."},
 	{Name: "EnvironmentHost", Kind: Bool, Flag: "--env-host", Apply: applyBoolArg, Arg: "true",
@@ -97,10 +79,7 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "Pass the host's proxy environment variables into the container (true by default)."},
 	{Name: "Secret", Kind: Lines, Flag: "--secret", Arg: "secret[,opt=opt ...]",
 		Doc: "Give the container access to a secret, as a file or an environment variable (--secret)."},
-	{Name: "Label", Kind: KeyValue, Flag: "--label", Arg: "key=value",
-		Doc: "OCI labels, a list of key=value items like Environment= (--label)."},
-	{Name: "Annotation", Kind: KeyValue, Flag: "--annotation", Arg: "key=value",
-		Doc: "OCI annotations, a list of key=value items like Environment= (--annotation)."},
+	shared("Label"), shared("Annotation"),
 	{Name: "AutoUpdate", Kind: String, Apply: applyAutoUpdate, Arg: "registry",
 		Doc: "Auto-update policy, registry or local (label io.containers.autoupdate)."},
 	{Name: "Timezone", Kind: String, Flag: "--tz", Arg: "local",
@@ -117,24 +96,21 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "The memory limit (--memory)."},
 	{Name: "PidsLimit", Kind: Int, Flag: "--pids-limit", Arg: "10000",
 		Doc: "The container's pids limit, -1 for none (--pids-limit)."},
-	{Name: "ShmSize", Kind: String, Flag: "--shm-size", Arg: "100m",
-		Doc: "The size of /dev/shm (--shm-size)."},
+	shared("ShmSize"),
 	{Name: "AddDevice", Kind: Lines, Flag: "--device", Apply: applyDevice, Arg: "/dev/foo",
 		Doc: "Add a host device; a leading - adds it only when it exists (--device)."},
 
 	// Image handling.
 	{Name: "Pull", Kind: String, Flag: "--pull", Apply: applyEnum(containerPullPolicies), Arg: "never",
 		Doc: "The image pull policy: always, missing, never or newer (--pull)."},
-	{Name: "Retry", Kind: Int, Flag: "--retry", Arg: "5",
-		Doc: "How many times to retry pulling the image (--retry)."},
+	shared("Retry"),
 	{Name: "RetryDelay", Kind: String, Flag: "--retry-delay", Arg: "5s",
 		Doc: "The delay between pull retries (--retry-delay)."},
 	{Name: "ImageVolume", Kind: String, Flag: "--image-volume", Apply: applyEnum([]string{"bind", "tmpfs", "ignore"}), Arg: "tmpfs",
 		Doc: "How to handle the image's own volumes: bind, tmpfs or ignore (--image-volume)."},
 
 	// File systems.
-	{Name: "Volume", Kind: Lines, Flag: "-v", Apply: applyContainerVolumes, Arg: "/source:/dest",
-		Doc: "Mount a host path or volume; name.volume uses that Quadlet volume (--volume)."},
+	shared("Volume"),
 	{Name: "Mount", Kind: Words, Flag: "--mount", Apply: applyMounts, Arg: "type=...",
 		Doc: "Attach a file system mount; .volume, .image and .build sources are resolved (--mount)."},
 	{Name: "Tmpfs", Kind: Lines, Flag: "--tmpfs", Arg: "/work",
@@ -147,34 +123,13 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "Mount a tmpfs on /tmp (--tmpfs /tmp:rw,size=512M,mode=1777)."},
 
 	// Network.
-	{Name: "Network", Kind: Lines, Flag: "--network", Apply: applyNetworks, Arg: "host",
-		Doc: "The network mode; name.network and name.container use those Quadlet units (--network)."},
-	{Name: "NetworkAlias", Kind: Lines, Flag: "--network-alias", Arg: "name",
-		Doc: "A network-scoped alias for the container (--network-alias)."},
-	{Name: "IP", Kind: String, Flag: "--ip", Arg: "192.5.0.1",
-		Doc: "A static IPv4 address (--ip)."},
-	{Name: "IP6", Kind: String, Flag: "--ip6", Arg: "2001:db8::1",
-		Doc: "A static IPv6 address (--ip6)."},
-	{Name: "PublishPort", Kind: Lines, Flag: "--publish", Arg: "8080:80",
-		Doc: "Publish a container port or range to the host (--publish)."},
+	shared("Network"), shared("NetworkAlias"), shared("IP"), shared("IP6"), shared("PublishPort"),
 	{Name: "ExposeHostPort", Kind: Lines, Flag: "--expose", Arg: "50-59",
 		Doc: "Expose a port or range of ports (--expose)."},
-	{Name: "HostName", Kind: String, Flag: "--hostname", Arg: "example.com",
-		Doc: "The host name inside the container (--hostname)."},
-	{Name: "AddHost", Kind: Lines, Flag: "--add-host", Arg: "example.com:192.168.10.11",
-		Doc: "Add a host-to-IP mapping to /etc/hosts (--add-host)."},
-	{Name: "DNS", Kind: Lines, Flag: "--dns", Arg: "192.168.55.1",
-		Doc: "A DNS server (--dns)."},
-	{Name: "DNSOption", Kind: Lines, Flag: "--dns-option", Arg: "ndots:1",
-		Doc: "A DNS option (--dns-option)."},
-	{Name: "DNSSearch", Kind: Lines, Flag: "--dns-search", Arg: "example.com",
-		Doc: "A DNS search domain (--dns-search)."},
+	shared("HostName"), shared("AddHost"), shared("DNS"), shared("DNSOption"), shared("DNSSearch"),
 
 	// Logging.
-	{Name: "LogDriver", Kind: String, Flag: "--log-driver", Arg: "journald",
-		Doc: "The log driver (--log-driver)."},
-	{Name: "LogOpt", Kind: Lines, Flag: "--log-opt", Arg: "path=/var/log/mykube.json",
-		Doc: "A log driver option (--log-opt)."},
+	shared("LogDriver"), shared("LogOpt"),
 
 	// Health checks.
 	{Name: "HealthCmd", Kind: String, Flag: "--health-cmd", Arg: "/usr/bin/command",
@@ -205,4 +160,4 @@ var containerTable = &Table{Section: "Container", Keys: append(common("Container
 		Doc: "Successful startup healthchecks before regular ones begin (--health-startup-success)."},
 	{Name: "HealthStartupTimeout", Kind: String, Flag: "--health-startup-timeout", Arg: "1m33s",
 		Doc: "The time a startup healthcheck may take (--health-startup-timeout)."},
-}...)}
+})}

@@ -8,42 +8,28 @@ import (
 // .kube units run Kubernetes YAML under systemd: `engine kube play` starts the pods
 // with a service container that notifies systemd, and `engine kube down` removes them.
 
-var kubeTable = &Table{Section: "Kube", Keys: concatKeys(
-	[]Key{
-		{Name: "Yaml", Kind: Lines, Converter: true, Arg: "/tmp/kube.yaml",
-			Doc: "The Kubernetes YAML file, absolute or relative to the unit file; repeatable (required)."},
-		{Name: "SetWorkingDirectory", Kind: String, Converter: true, Arg: "yaml",
-			Doc: "Set the service's WorkingDirectory to the folder of the YAML file (yaml) or of the unit (unit)."},
-		{Name: "KubeDownForce", Kind: Bool, Converter: true, Arg: "true",
-			Doc: "Also remove volumes when the service stops (kube down --force)."},
-		{Name: "AutoUpdate", Kind: Lines, Flag: "--annotation", Apply: applyKubeAutoUpdate, Arg: "registry",
-			Doc: "Auto-update policy, registry or local, optionally for one container: NAME/registry."},
-		{Name: "ConfigMap", Kind: Lines, Flag: "--configmap", Apply: applyRelPath, Arg: "/tmp/config.map",
-			Doc: "A Kubernetes ConfigMap YAML file, absolute or relative to the unit file; repeatable."},
-		{Name: "ExitCodePropagation", Kind: String, Flag: "--service-exit-code-propagation=",
-			Apply: applyEnum([]string{"all", "any", "none"}), Arg: "any",
-			Doc: "Exit non-zero when all or any container failed, or never (none, the default)."},
-		{Name: "LogDriver", Kind: String, Flag: "--log-driver", Arg: "journald",
-			Doc: "Logging driver of the containers."},
-		{Name: "LogOpt", Kind: Lines, Flag: "--log-opt", Arg: "path=/var/log/mykube.json",
-			Doc: "Option of the logging driver; repeatable."},
-		{Name: "Network", Kind: Lines, Flag: "--network", Apply: applyNetworks, Arg: "host",
-			Doc: "Network mode; NAME.network uses that unit's network, NAME.container its network stack."},
-		{Name: "PublishPort", Kind: Lines, Flag: "--publish", Arg: "8080:80",
-			Doc: "Publish a container port to the host, merged with the YAML's ports; repeatable."},
-		{Name: "UserNS", Kind: String, Converter: true, Arg: "keep-id:uid=200,gid=210",
-			Doc: "User namespace mode of the pods."},
-		{Name: "RemapUsers", Kind: String, Converter: true, Arg: "auto",
-			Doc: "Deprecated, use UserNS=: auto or keep-id, refined by RemapUid=, RemapGid=, RemapUidSize=."},
-		{Name: "RemapUid", Kind: Lines, Converter: true, Arg: "0:10000:10",
-			Doc: "Deprecated: with RemapUsers=auto a uidmapping, with keep-id the uid."},
-		{Name: "RemapGid", Kind: Lines, Converter: true, Arg: "0:10000:10",
-			Doc: "Deprecated: with RemapUsers=auto a gidmapping, with keep-id the gid."},
-		{Name: "RemapUidSize", Kind: Int, Converter: true, Arg: "65536",
-			Doc: "Deprecated: with RemapUsers=auto the size of the user namespace."},
-	},
-	common("ContainersConfModule", "GlobalArgs", "PodmanArgs", "ServiceName"),
-)}
+var kubeTable = &Table{Section: "Kube", Keys: concatKeys([]Key{
+	{Name: "Yaml", Kind: Lines, Converter: true, Arg: "/tmp/kube.yaml",
+		Doc: "The Kubernetes YAML file, absolute or relative to the unit file; repeatable (required)."},
+	{Name: "SetWorkingDirectory", Kind: String, Converter: true, Arg: "yaml",
+		Doc: "Set the service's WorkingDirectory to the folder of the YAML file (yaml) or of the unit (unit)."},
+	{Name: "KubeDownForce", Kind: Bool, Converter: true, Arg: "true",
+		Doc: "Also remove volumes when the service stops (kube down --force)."},
+	{Name: "AutoUpdate", Kind: Lines, Flag: "--annotation", Apply: applyKubeAutoUpdate, Arg: "registry",
+		Doc: "Auto-update policy, registry or local, optionally for one container: NAME/registry."},
+	{Name: "ConfigMap", Kind: Lines, Flag: "--configmap", Apply: applyRelPath, Arg: "/tmp/config.map",
+		Doc: "A Kubernetes ConfigMap YAML file, absolute or relative to the unit file; repeatable."},
+	{Name: "ExitCodePropagation", Kind: String, Flag: "--service-exit-code-propagation=",
+		Apply: applyEnum([]string{"all", "any", "none"}), Arg: "any",
+		Doc: "Exit non-zero when all or any container failed, or never (none, the default)."},
+	shared("LogDriver"), shared("LogOpt"), shared("Network"),
+	shared("PublishPort").withDoc("Publish a container port to the host, merged with the YAML's ports (--publish)."),
+	shared("UserNS"),
+	shared("RemapUsers").withDoc("Deprecated, use UserNS=: auto or keep-id, refined by RemapUid=, RemapGid=, RemapUidSize=."),
+	shared("RemapUid").withDoc("Deprecated: with RemapUsers=auto a uidmapping, with keep-id the uid."),
+	shared("RemapGid").withDoc("Deprecated: with RemapUsers=auto a gidmapping, with keep-id the gid."),
+	shared("RemapUidSize"),
+}, commonKeys)}
 
 func init() {
 	register(&unitType{ext: ".kube", table: kubeTable, convert: convertKube})
@@ -113,7 +99,7 @@ func kubeWorkingDir(c *Conv, yamls []string) (string, bool) {
 		c.Errorf("SetWorkingDirectory", "unsupported value for SetWorkingDirectory: %s (use yaml or unit)", swd)
 		return "", false
 	}
-	if v, set := c.File.Lookup("Service", "WorkingDirectory"); set && v != "" {
+	if userWorkingDir(c) {
 		return "", true
 	}
 	return wd, true

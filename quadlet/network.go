@@ -1,7 +1,7 @@
 package quadlet
 
 // networkTable is the [Network] section of podman-network.unit(5).
-var networkTable = &Table{Section: "Network", Keys: append([]Key{
+var networkTable = &Table{Section: "Network", Keys: concatKeys([]Key{
 	{Name: "NetworkName", Kind: String, Converter: true, Arg: "name",
 		Doc: "The name of the network, instead of systemd-<unit name>."},
 	{Name: "NetworkDeleteOnStop", Kind: Bool, Converter: true, Arg: "true",
@@ -18,8 +18,7 @@ var networkTable = &Table{Section: "Network", Keys: append([]Key{
 		Doc: "The IP address management driver: host-local, dhcp or none."},
 	{Name: "InterfaceName", Kind: String, Flag: "--interface-name", Arg: "enp1",
 		Doc: "The bridge's interface name, or the parent device of macvlan and ipvlan."},
-	{Name: "DNS", Kind: Lines, Flag: "--dns", Arg: "192.168.55.1",
-		Doc: "A DNS server for the containers on this network; may be repeated."},
+	shared("DNS"),
 	{Name: "Subnet", Kind: Lines, Apply: applyNetworkSubnets, Arg: "192.5.0.0/16",
 		Doc: "A subnet in CIDR notation; may be repeated."},
 	{Name: "Gateway", Kind: Lines, Apply: applyNetworkNeedsSubnet, Arg: "192.5.0.1",
@@ -28,19 +27,19 @@ var networkTable = &Table{Section: "Network", Keys: append([]Key{
 		Doc: "The range to allocate addresses from in the subnet of the same rank; needs Subnet=."},
 	{Name: "Options", Kind: KeyValue, Flag: "--opt", Arg: "isolate=true",
 		Doc: "Driver-specific options, a list of key=value words."},
-	{Name: "Label", Kind: KeyValue, Flag: "--label", Arg: "key=value",
-		Doc: "Labels on the network, a list of key=value words."},
-}, common("ContainersConfModule", "GlobalArgs", "PodmanArgs", "ServiceName")...)}
+	shared("Label"),
+}, commonKeys)}
 
 func init() {
-	register(&unitType{ext: ".network", table: networkTable, convert: convertNetwork,
-		resource: func(s *Source) string { return unitResourceName(s, "Network", "NetworkName") }})
+	register(&unitType{ext: ".network", table: networkTable, convert: convertNetwork, resource: networkName})
 }
+
+var networkName = namedBy("Network", "NetworkName")
 
 // convertNetwork makes a oneshot service that creates the network unless it exists, and
 // that stays active, so that it runs once per boot.
 func convertNetwork(c *Conv) {
-	name := unitResourceName(c.Src, "Network", "NetworkName")
+	name := networkName(c.Src)
 	if c.BoolOr("NetworkDeleteOnStop", false) {
 		c.Service.Add("Service", "ExecStopPost", c.EngineLine("", "network", "rm", name))
 	}
@@ -48,8 +47,7 @@ func convertNetwork(c *Conv) {
 	c.ApplyKeys()
 	c.Add(c.PodmanArgs()...)
 	c.Add(name)
-	c.Exec("ExecStart", "", c.Args...)
-	resourceServiceDefaults(c, true)
+	oneshotService(c, true)
 }
 
 // applyNetworkSubnets adds each subnet followed by the gateway and the range of the same

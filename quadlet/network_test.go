@@ -1,25 +1,18 @@
 package quadlet
 
-import (
-	"strings"
-	"testing"
-)
+import "testing"
 
 func TestNetworkDefaults(t *testing.T) {
-	svc := rsrcOK(t, "net.network", map[string]string{"net.network": "[Network]\n"})
-	rsrcWant(t, rsrcExec(t, svc, "ExecStart"), []string{"network", "create", "--ignore", "systemd-net"})
+	svc := convertOK(t, "net.network", map[string]string{"net.network": "[Network]\n"})
+	wantList(t, execArgs(t, svc, "ExecStart"), "network", "create", "--ignore", "systemd-net")
 	for key, want := range map[string]string{"Type": "oneshot", "RemainAfterExit": "yes", "SyslogIdentifier": "%N"} {
-		if v, _ := svc.Lookup("Service", key); v != want {
-			t.Errorf("%s=%q, want %q", key, v, want)
-		}
+		wantKey(t, svc, "Service", key, want)
 	}
-	if _, ok := svc.Lookup("Service", "ExecStopPost"); ok {
-		t.Errorf("ExecStopPost without NetworkDeleteOnStop")
-	}
+	wantKey(t, svc, "Service", "ExecStopPost") // only with NetworkDeleteOnStop
 }
 
 func TestNetworkKeys(t *testing.T) {
-	svc := rsrcOK(t, "n.network", map[string]string{"n.network": `[Network]
+	svc := convertOK(t, "n.network", map[string]string{"n.network": `[Network]
 NetworkName=test-network
 NetworkDeleteOnStop=true
 ContainersConfModule=/etc/c.conf
@@ -40,32 +33,25 @@ Label=a=1 "b=2 3"
 Label=a=4
 PodmanArgs=--foo
 `})
-	rsrcWant(t, rsrcExec(t, svc, "ExecStart"), []string{"--module=/etc/c.conf", "network", "create", "--ignore",
+	wantList(t, execArgs(t, svc, "ExecStart"), "--module=/etc/c.conf", "network", "create", "--ignore",
 		"--disable-dns", "--ipv6", "--driver", "macvlan", "--ipam-driver", "dhcp", "--interface-name", "enp1",
 		"--dns", "8.8.8.8",
 		"--subnet", "192.168.0.0/24", "--gateway", "192.168.0.1", "--ip-range", "192.168.0.0/28",
 		"--subnet", "192.168.1.0/24", "--ip-range", "192.168.1.0/28",
 		"--opt", "mtu=1504", "--opt", "isolate=true", "--label", "a=4", "--label", "b=2 3",
-		"--foo", "test-network"})
-	rsrcWant(t, rsrcExec(t, svc, "ExecStopPost"), []string{"--module=/etc/c.conf", "network", "rm", "test-network"})
+		"--foo", "test-network")
+	wantList(t, execArgs(t, svc, "ExecStopPost"), "--module=/etc/c.conf", "network", "rm", "test-network")
 }
 
 func TestNetworkErrors(t *testing.T) {
-	for name, c := range map[string]struct{ src, msg string }{
-		"gateway":   {"Gateway=10.0.0.1\n", "n.network:2: converting \"n.network\": cannot set gateway or range without subnet"},
-		"range":     {"IPRange=10.0.0.0/30\n", "cannot set gateway or range without subnet"},
-		"gateways":  {"Subnet=10.0.0.0/24\nGateway=10.0.0.1\nGateway=10.0.1.1\n", "n.network:4: converting \"n.network\": cannot set more gateways than subnets"},
-		"ranges":    {"Subnet=10.0.0.0/24\nIPRange=10.0.0.0/30\nIPRange=10.0.0.4/30\n", "cannot set more ranges than subnets"},
-		"reset":     {"Subnet=10.0.0.0/24\nSubnet=\nGateway=10.0.0.1\n", "cannot set gateway or range without subnet"},
-		"bool":      {"Internal=sometimes\n", "Internal=sometimes: not a boolean"},
-		"unknown":   {"Subnets=10.0.0.0/24\n", "did you mean 'Subnet'?"},
-		"notmyname": {"PodName=x\n", "unsupported key 'PodName'"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			msg := rsrcFail(t, "n.network", map[string]string{"n.network": "[Network]\n" + c.src})
-			if !strings.Contains(msg, c.msg) {
-				t.Errorf("%q lacks %q", msg, c.msg)
-			}
-		})
-	}
+	wantErrors(t, "n.network", "[Network]\n", map[string]string{
+		"Gateway=10.0.0.1\n":    "n.network:2: converting \"n.network\": cannot set gateway or range without subnet",
+		"IPRange=10.0.0.0/30\n": "cannot set gateway or range without subnet",
+		"Subnet=10.0.0.0/24\nGateway=10.0.0.1\nGateway=10.0.1.1\n":       "n.network:4: converting \"n.network\": cannot set more gateways than subnets",
+		"Subnet=10.0.0.0/24\nIPRange=10.0.0.0/30\nIPRange=10.0.0.4/30\n": "cannot set more ranges than subnets",
+		"Subnet=10.0.0.0/24\nSubnet=\nGateway=10.0.0.1\n":                "cannot set gateway or range without subnet",
+		"Internal=sometimes\n":  "Internal=sometimes: not a boolean",
+		"Subnets=10.0.0.0/24\n": "did you mean 'Subnet'?",
+		"PodName=x\n":           "unsupported key 'PodName'",
+	})
 }

@@ -9,7 +9,7 @@ import (
 
 // volumeTable is the [Volume] section of podman-volume.unit(5). Most rows without a Flag
 // are options of the local driver (or the image driver's image), given as --opt words.
-var volumeTable = &Table{Section: "Volume", Keys: append([]Key{
+var volumeTable = &Table{Section: "Volume", Keys: concatKeys([]Key{
 	{Name: "VolumeName", Kind: String, Converter: true, Arg: "name",
 		Doc: "The name of the volume, instead of systemd-<unit name>."},
 	{Name: "UID", Kind: Int, Flag: "--uid", Arg: "uid",
@@ -32,35 +32,20 @@ var volumeTable = &Table{Section: "Volume", Keys: append([]Key{
 		Doc: "The numeric GID (or root) owning the volume, passed as the mount option gid=."},
 	{Name: "Options", Kind: String, Converter: true, Arg: "rw,compress=zstd",
 		Doc: "Mount options for Device=, as mount -o (--opt o=)."},
-	{Name: "Label", Kind: KeyValue, Flag: "--label", Arg: "key=value",
-		Doc: "Labels on the volume, a list of key=value words."},
-}, common("ContainersConfModule", "GlobalArgs", "PodmanArgs", "ServiceName")...)}
+	shared("Label"),
+}, commonKeys)}
 
 func init() {
-	register(&unitType{ext: ".volume", table: volumeTable, convert: convertVolume,
-		resource: func(s *Source) string { return unitResourceName(s, "Volume", "VolumeName") }})
+	register(&unitType{ext: ".volume", table: volumeTable, convert: convertVolume, resource: volumeName})
 }
 
-// unitResourceName is the name= key of a unit, or podman's default: "systemd-" and the
-// base name, with "-%i" for the instance part of templates, since names cannot hold "@".
-func unitResourceName(s *Source, section, key string) string {
-	if v, ok := s.File.Get(section, key); ok && v != "" {
-		return v
-	}
-	if prefix, inst, _, ok := units.SplitTemplate(s.Name); ok {
-		if inst == "" {
-			inst = "%i"
-		}
-		return "systemd-" + prefix + "-" + inst
-	}
-	return defaultName(s)
-}
+var volumeName = namedBy("Volume", "VolumeName")
 
 // convertVolume makes a oneshot service that creates the volume unless it exists. It
 // sets no RemainAfterExit, so that starting a unit that needs the volume creates it
 // again after someone removed it (podman does the same since its issue 27862).
 func convertVolume(c *Conv) {
-	name := unitResourceName(c.Src, "Volume", "VolumeName")
+	name := volumeName(c.Src)
 	c.Add("volume", "create", "--ignore")
 	c.ApplyKeys()
 	if volumeImageDriver(c) {
@@ -70,18 +55,7 @@ func convertVolume(c *Conv) {
 	}
 	c.Add(c.PodmanArgs()...)
 	c.Add(name)
-	c.Exec("ExecStart", "", c.Args...)
-	resourceServiceDefaults(c, false)
-}
-
-// resourceServiceDefaults sets what the oneshot services that make an object (.volume,
-// .network, .image...) have unless the user says otherwise.
-func resourceServiceDefaults(c *Conv, remainAfterExit bool) {
-	c.SetDefault("Service", "Type", "oneshot")
-	if remainAfterExit {
-		c.SetDefault("Service", "RemainAfterExit", "yes")
-	}
-	c.SetDefault("Service", "SyslogIdentifier", "%N")
+	oneshotService(c, false)
 }
 
 func volumeImageDriver(c *Conv) bool {
