@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command: everything CI runs. Prints one line per step and ends
-# with "N passed, N failed". Binaries are built once into build/bin and reused.
+# The project's test command: sets up what a fresh machine lacks (test/setup.sh), then
+# runs everything CI runs. Prints one line per step and ends with "N passed, N failed".
+# Binaries are built once into build/bin and reused. With BERTH_REQUIRE_ALL=1 (CI), a
+# test whose requirement (root, conmon, the registry...) is missing fails instead of
+# skipping.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -47,11 +50,11 @@ conformance() {
 	return $rc
 }
 
-step "go mod download" go mod download
+step "setup (packages, registry, test image, modules)" test/setup.sh
 step "gofmt" gofmt_clean
 step "go vet" go vet ./...
 step "build" build
-step "go test" go test -count=1 ./...
+step "go test" go test -count=1 -timeout 20m ./...
 step "fuzz units (20s)" go test -run='^$' -fuzz=FuzzRoundTrip -fuzztime=20s ./units
 step "quadlet conformance" conformance
 step "examples: systemd-analyze verify" test/verify-examples.sh build/bin/quadlet
