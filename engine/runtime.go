@@ -87,6 +87,8 @@ func New(ctx context.Context, opts Options) (*Runtime, error) {
 	if err != nil {
 		return fail(fmt.Errorf("setting up images: %w", err))
 	}
+	// rmi --force removes the containers of an image as rm -f does (container_remove.go).
+	r.SetImageContainerRemover(r.removeImageContainers)
 	return r, nil
 }
 

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -63,6 +65,9 @@ func (r *Runtime) IsCrun() bool { return strings.HasPrefix(r.Name, "crun") }
 func (r *Runtime) run(ctx context.Context, args ...string) ([]byte, error) {
 	full := append(r.GlobalArgs(), args...)
 	cmd := exec.CommandContext(ctx, r.Path, full...)
+	// Under systemd, a runtime that sees NOTIFY_SOCKET waits for the container's own
+	// READY=1 at start; berth (or conmon) speaks to systemd instead.
+	cmd.Env = withoutEnv(os.Environ(), "NOTIFY_SOCKET")
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	r.log().Debug("running OCI runtime", "runtime", r.Path, "args", full)
@@ -74,6 +79,18 @@ func (r *Runtime) run(ctx context.Context, args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s: %w", r.Name, args[0], classify(msg))
 	}
 	return stdout.Bytes(), nil
+}
+
+// withoutEnv returns env without the named variables.
+func withoutEnv(env []string, names ...string) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(names, k) {
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 // runtimeMessage extracts the error from a runtime's stderr: the last line, and only

@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/berth-containers/berth/engine/spec"
+)
+
+// ContainerConfig is what podman's create and run flags say about a container; it is
+// kept in the container's record. Zero values take podman's defaults.
+type ContainerConfig struct {
+	Name    string   `json:"name,omitempty"`    // --name; generated when empty
+	Command []string `json:"command,omitempty"` // the arguments after the image
+	// Entrypoint replaces the image's when set, even empty (--entrypoint "").
+	Entrypoint *[]string `json:"entrypoint,omitempty"`
+
+	Env         []string          `json:"env,omitempty"` // KEY=value; after the image's
+	User        string            `json:"user,omitempty"`
+	WorkDir     string            `json:"workDir,omitempty"`
+	Hostname    string            `json:"hostname,omitempty"`
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+
+	// Network is "" (the default: a network namespace of its own, with only a
+	// loopback interface until berth has networks), "none" or "host".
+	Network string `json:"network,omitempty"`
+
+	StopSignal  string `json:"stopSignal,omitempty"`  // --stop-signal; else the image's, else SIGTERM
+	StopTimeout *uint  `json:"stopTimeout,omitempty"` // --stop-timeout; else containers.conf's (10 s)
+
+	AutoRemove bool   `json:"autoRemove,omitempty"` // --rm
+	CIDFile    string `json:"cidFile,omitempty"`    // --cidfile: removed with the container
+
+	CgroupsMode string `json:"cgroupsMode,omitempty"` // enabled (default), disabled, split, no-conmon
+	SdNotify    string `json:"sdNotify,omitempty"`    // container (default), conmon, ignore
+	LogDriver   string `json:"logDriver,omitempty"`   // k8s-file (default), journald, passthrough, none
+
+	Terminal    bool `json:"terminal,omitempty"`    // -t
+	Interactive bool `json:"interactive,omitempty"` // -i: keep stdin open
+
+	// Settings of the runtime spec, as the flags spell them; parsed by
+	// ContainerConfig.Validate (see container_specopts.go).
+	ReadOnly      bool     `json:"readOnly,omitempty"`      // --read-only
+	ReadOnlyTmpfs *bool    `json:"readOnlyTmpfs,omitempty"` // --read-only-tmpfs (true by default)
+	Volumes       []string `json:"volumes,omitempty"`       // -v HOST-PATH:DEST[:OPTIONS] (named volumes: not yet)
+	Mounts        []string `json:"mounts,omitempty"`        // --mount type=bind|tmpfs,...
+	Tmpfs         []string `json:"tmpfs,omitempty"`         // --tmpfs DEST[:OPTIONS]
+	CapAdd        []string `json:"capAdd,omitempty"`
+	CapDrop       []string `json:"capDrop,omitempty"`
+	SecurityOpts  []string `json:"securityOpts,omitempty"` // --security-opt
+	Devices       []string `json:"devices,omitempty"`      // --device HOST[:CONTAINER][:PERMS]
+	GroupAdd      []string `json:"groupAdd,omitempty"`
+	Sysctls       []string `json:"sysctls,omitempty"` // --sysctl NAME=VALUE
+	Ulimits       []string `json:"ulimits,omitempty"` // --ulimit NAME=SOFT[:HARD]
+	Init          bool     `json:"init,omitempty"`    // --init (catatonit)
+	Timezone      string   `json:"timezone,omitempty"`
+	Memory        string   `json:"memory,omitempty"`    // --memory, with a unit (512m)
+	PidsLimit     *int64   `json:"pidsLimit,omitempty"` // --pids-limit; -1 unlimited
+	ShmSize       string   `json:"shmSize,omitempty"`   // --shm-size, with a unit
+	LogOpts       []string `json:"logOpts,omitempty"`   // --log-opt path=, max-size=, tag=
+	AddHosts      []string `json:"addHosts,omitempty"`  // --add-host NAME:IP
+	DNS           []string `json:"dns,omitempty"`       // --dns IP, or none
+	DNSOptions    []string `json:"dnsOptions,omitempty"`
+	DNSSearch     []string `json:"dnsSearch,omitempty"`
+	Expose        []string `json:"expose,omitempty"`      // --expose PORT[/PROTO]: recorded only, as podman without -P
+	ImageVolume   string   `json:"imageVolume,omitempty"` // --image-volume bind (default), tmpfs, ignore
+
+	// ExitCommand is the program conmon runs when the container exits, without its
+	// "container cleanup ID" arguments: the berth binary and its global flags. Empty
+	// means this program (os.Executable) with the runtime's GlobalArgs.
+	ExitCommand []string `json:"exitCommand,omitempty"`
+}
+
+// Values of the enumerated settings.
+const (
+	CgroupsEnabled  = "enabled"
+	CgroupsDisabled = "disabled"
+	CgroupsSplit    = "split"
+	CgroupsNoConmon = "no-conmon"
+
+	SdNotifyContainer = "container"
+	SdNotifyConmon    = "conmon"
+	SdNotifyIgnore    = "ignore"
+	SdNotifyHealthy   = "healthy"
+
+	NetworkDefault = ""
+	NetworkNone    = "none"
+	NetworkHost    = "host"
+)
+
+// logDrivers are those conmon can write.
+var logDrivers = []string{"k8s-file", "journald", "passthrough", "none"}
+
+// Validate checks the settings that need no image or storage, so that a bad value
+// fails before anything is created.
+func (c *ContainerConfig) Validate() error {
+	if c.Name != "" {
+		if err := CheckContainerName(c.Name); err != nil {
+			return err
+		}
+	}
+	switch c.CgroupsMode {
+	case "", CgroupsEnabled, CgroupsDisabled, CgroupsSplit, CgroupsNoConmon:
+	default:
+		return fmt.Errorf("--cgroups %q: use enabled, disabled, split or no-conmon", c.CgroupsMode)
+	}
+	switch c.SdNotify {
+	case "", SdNotifyContainer, SdNotifyConmon, SdNotifyIgnore:
+	case SdNotifyHealthy:
+		return fmt.Errorf("--sdnotify=healthy needs healthchecks, which are not supported yet: %w", ErrUnsupported)
+	default:
+		return fmt.Errorf("--sdnotify %q: use container, conmon or ignore", c.SdNotify)
+	}
+	if c.LogDriver != "" && !slices.Contains(logDrivers, c.LogDriver) {
+		return fmt.Errorf("--log-driver %q: use %s", c.LogDriver, strings.Join(logDrivers, ", "))
+	}
+	if c.LogDriver == "passthrough" && c.Terminal {
+		return fmt.Errorf("--log-driver=passthrough cannot be used with --tty")
+	}
+	if err := CheckNetworkMode(c.Network); err != nil {
+		return err
+	}
+	if c.StopSignal != "" {
+		if _, err := spec.ParseSignal(c.StopSignal); err != nil {
+			return fmt.Errorf("--stop-signal: %w", err)
+		}
+	}
+	for _, kv := range c.Env {
+		if k, _, _ := strings.Cut(kv, "="); k == "" {
+			return fmt.Errorf("--env %q: no variable name", kv)
+		}
+	}
+	_, err := c.specSettings()
+	return err
+}
+
+// CheckNetworkMode accepts the --network modes berth implements: none and host, and
+// the default (empty). Networks, slirp4netns, pasta, container: and ns: modes are
+// another part of the engine, not there yet.
+func CheckNetworkMode(mode string) error {
+	switch mode {
+	case NetworkDefault, NetworkNone, NetworkHost:
+		return nil
+	}
+	return fmt.Errorf("--network=%s is not supported yet (only none and host): %w", mode, ErrUnsupported)
+}

@@ -1,0 +1,269 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/berth-containers/berth/engine/lock"
+	"github.com/berth-containers/berth/engine/oci"
+)
+
+// RemoveContainerOptions are podman rm's.
+type RemoveContainerOptions struct {
+	// Force stops a running container first.
+	Force bool
+	// Volumes removes the container's anonymous volumes (berth has none yet).
+	Volumes bool
+	// Ignore makes a missing container no error.
+	Ignore bool
+	// Timeout is the stop timeout for Force (--time); nil means the container's.
+	Timeout *uint
+}
+
+// RemoveContainer removes a container: its runtime state, mount, storage, record,
+// bundle and --cidfile. A running one needs Force, which stops it first. A missing
+// one is ErrNoSuchContainer, or nothing with Ignore. When two processes remove the
+// same container at once, one removes it and the other finds it missing.
+func (r *Runtime) RemoveContainer(ctx context.Context, ref string, o RemoveContainerOptions) error {
+	h, err := r.lockContainer(ctx, ref)
+	if err != nil {
+		if o.Ignore && errors.Is(err, ErrNoSuchContainer) {
+			return nil
+		}
+		return err
+	}
+	defer h.release()
+	if err := r.syncLocked(ctx, h); err != nil {
+		return err
+	}
+	if h.c.Running() {
+		if !o.Force {
+			return fmt.Errorf("cannot remove container %s as it is running; stop it first or use --force: %w",
+				shortID(h.c.ID), ErrInvalidState)
+		}
+		if err := r.stopLocked(ctx, h, o.Timeout); err != nil {
+			return err
+		}
+	}
+	return r.removeLocked(ctx, h)
+}
+
+// RemoveAllContainers removes every container (rm -a); errors are joined, each
+// naming its container.
+func (r *Runtime) RemoveAllContainers(ctx context.Context, o RemoveContainerOptions) ([]string, error) {
+	list, err := r.ListContainers()
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	var errs []error
+	o.Ignore = true // one removed by someone else meanwhile is fine
+	for _, c := range list {
+		if err := r.RemoveContainer(ctx, c.ID, o); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, c.ID)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// removeLocked removes the held container, whatever its state says (a running one
+// must have been stopped). Each step tolerates what an interrupted earlier removal
+// already did, so that removing again after a kill -9 always completes.
+func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
+	c := h.c
+	if c.State.Status != StatusExited {
+		// A create or start that was interrupted may have left the runtime's state
+		// without the record knowing.
+		c.State.OCICreated = true
+	}
+	if err := r.cleanupLocked(ctx, c); err != nil {
+		return err
+	}
+	// Deleting the storage container unmounts its layer too.
+	if err := r.store.DeleteContainer(c.ID); err != nil && !isUnknownContainer(err) {
+		return fmt.Errorf("removing the storage of container %s: %w", shortID(c.ID), err)
+	}
+	if err := h.coll.Remove(c.ID); err != nil {
+		return fmt.Errorf("removing container %s: %w", shortID(c.ID), err)
+	}
+	h.c = nil // release removes the lock file too
+	if f := c.Config.CIDFile; f != "" {
+		if data, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(data)) == c.ID {
+			_ = os.Remove(f)
+		}
+	}
+	r.pruneLeftovers()
+	return nil
+}
+
+// cleanupLocked releases what a container holds while it runs or after it ran: the
+// runtime's state of it, and the mount of its root file system. It changes neither
+// its status nor the stored record: the caller saves or removes it.
+func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
+	if c.State.OCICreated {
+		if err := r.ociRuntime(c).Delete(ctx, c.ID, true); err != nil {
+			return fmt.Errorf("deleting container %s from the OCI runtime: %w", shortID(c.ID), err)
+		}
+		c.State.OCICreated = false
+	}
+	if c.State.Mounted {
+		if _, err := r.store.Unmount(c.ID, true); err != nil && !isUnknownContainer(err) && !isUnknownLayer(err) {
+			return fmt.Errorf("unmounting container %s: %w", shortID(c.ID), err)
+		}
+		c.State.Mounted = false
+	}
+	return nil
+}
+
+// syncLocked brings a running container's record up to date: if conmon recorded an
+// exit code (or died without one), the container has exited. The cleanup that conmon
+// runs normally does this; it may not have run yet, or may have been killed.
+func (r *Runtime) syncLocked(ctx context.Context, h *held) error {
+	c := h.c
+	if !c.Running() {
+		return nil
+	}
+	code, err := oci.ExitCode(r.exitDir(), c.ID)
+	switch {
+	case err == nil:
+	case !errors.Is(err, os.ErrNotExist):
+		return err
+	case oci.ConmonAlive(c.State.ConmonPid):
+		return nil
+	default:
+		// A last look: conmon writes the file just before it exits.
+		if code, err = oci.ExitCode(r.exitDir(), c.ID); err != nil {
+			code = exitUnknown
+		}
+	}
+	r.recordExit(c, code)
+	return h.save()
+}
+
+// CleanupContainer is what conmon's exit command (`container cleanup`) does when a
+// container's process ends: record its exit code, release its runtime state and
+// mount, and remove it if remove or --rm. A container already removed is no error;
+// one that still runs is left alone (a stale exit command of an earlier run).
+func (r *Runtime) CleanupContainer(ctx context.Context, ref string, remove bool) error {
+	h, err := r.lockContainer(ctx, ref)
+	if errors.Is(err, ErrNoSuchContainer) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer h.release()
+	if err := r.syncLocked(ctx, h); err != nil {
+		return err
+	}
+	if h.c.Running() {
+		return nil
+	}
+	if remove || h.c.Config.AutoRemove {
+		return r.removeLocked(ctx, h)
+	}
+	if err := r.cleanupLocked(ctx, h.c); err != nil {
+		return err
+	}
+	return h.save()
+}
+
+// removeImageContainers removes every container of an image, running or not, and
+// storage containers on it that have no record (left by an interrupted create):
+// rmi --force does it.
+func (r *Runtime) removeImageContainers(imageID string) error {
+	ctx := context.Background()
+	list, err := r.ListContainers()
+	if err != nil {
+		return err
+	}
+	var errs []error
+	known := map[string]bool{}
+	for _, c := range list {
+		known[c.ID] = true
+		if c.ImageID == imageID {
+			errs = append(errs, r.RemoveContainer(ctx, c.ID, RemoveContainerOptions{Force: true, Ignore: true}))
+		}
+	}
+	ctrs, err := r.store.Containers()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	for _, sc := range ctrs {
+		if sc.ImageID == imageID && !known[sc.ID] {
+			if _, err := r.LookupContainer(sc.ID); errors.Is(err, ErrNoSuchContainer) {
+				_, _ = r.store.Unmount(sc.ID, true)
+				if err := r.store.DeleteContainer(sc.ID); err != nil && !isUnknownContainer(err) {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// exitFileTTL is how long the exit code of a removed container stays readable.
+const exitFileTTL = 5 * time.Minute
+
+// leftoverAge is how old a lock file must be before a prune looks at it: a create
+// takes the lock of its new ID before the record exists.
+const leftoverAge = time.Minute
+
+// pruneLeftovers removes what removed containers leave on purpose or by accident: exit
+// files older than exitFileTTL, and lock files of IDs that have no record (a create
+// killed before it stored one). A lock file is removed only if nobody holds it.
+func (r *Runtime) pruneLeftovers() {
+	now := time.Now()
+	var exits, locks []string
+	old := func(dir, pattern string, age time.Duration) []string {
+		var out []string
+		matches, _ := filepath.Glob(filepath.Join(dir, pattern))
+		for _, m := range matches {
+			if fi, err := os.Stat(m); err == nil && now.Sub(fi.ModTime()) > age {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	exits = old(r.exitDir(), "*", exitFileTTL)
+	ldir, err := r.locks()
+	if err == nil {
+		locks = old(ldir.Path(), "container-*.lock", leftoverAge)
+	}
+	if len(exits)+len(locks) == 0 {
+		return
+	}
+	list, err := r.ListContainers()
+	if err != nil {
+		return
+	}
+	known := make(map[string]bool, len(list))
+	for _, c := range list {
+		known[c.ID] = true
+	}
+	for _, f := range exits {
+		if !known[filepath.Base(f)] {
+			_ = os.Remove(f)
+		}
+	}
+	for _, f := range locks {
+		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(f), "container-"), ".lock")
+		if known[id] {
+			continue
+		}
+		if l, err := ldir.TryLock("container", id, lock.Exclusive); err == nil {
+			if _, err := r.LookupContainer(id); errors.Is(err, ErrNoSuchContainer) {
+				_ = l.Remove()
+			} else {
+				_ = l.Unlock()
+			}
+		}
+	}
+}
