@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	imgspec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"github.com/berth-containers/berth/engine/oci"
 	"github.com/berth-containers/berth/engine/spec"
 )
@@ -18,35 +20,41 @@ import (
 // survive a reboot, and --sdnotify=container depends on the notify socket of the
 // process that starts the container.
 func (r *Runtime) prepareBundle(ctx context.Context, c *Container, notifySocket string) error {
-	img, err := r.LookupImage(c.ImageID)
-	if err != nil {
-		return fmt.Errorf("container %s: its image %s: %w", shortID(c.ID), shortID(c.ImageID), err)
-	}
-	data, err := img.Inspect(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("container %s: reading image %s: %w", shortID(c.ID), shortID(c.ImageID), err)
+	var imgConfig *imgspec.ImageConfig // none with --rootfs
+	if c.ImageID != "" {
+		img, err := r.LookupImage(c.ImageID)
+		if err != nil {
+			return fmt.Errorf("container %s: its image %s: %w", shortID(c.ID), shortID(c.ImageID), err)
+		}
+		data, err := img.Inspect(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("container %s: reading image %s: %w", shortID(c.ID), shortID(c.ImageID), err)
+		}
+		imgConfig = data.Config
 	}
 	if err := os.MkdirAll(c.Bundle, 0o700); err != nil {
 		return err
 	}
-	rootfs, err := r.store.Mount(c.ID, "")
+	rootfs, err := r.mountRootfs(c)
 	if err != nil {
-		return fmt.Errorf("mounting the root file system of container %s: %w", shortID(c.ID), err)
+		return err
 	}
-	c.State.Mounted = true
 	so, err := r.specOptions(c, rootfs, notifySocket)
 	if err != nil {
+		return err
+	}
+	if err := r.userNSSpec(c, so); err != nil {
 		return err
 	}
 	cmd := spec.Command{Cmd: c.Config.Command}
 	if c.Config.Entrypoint != nil {
 		cmd.Entrypoint, cmd.EntrypointSet = *c.Config.Entrypoint, true
 	}
-	if err := spec.MergeImage(so, data.Config, cmd); err != nil {
+	if err := spec.MergeImage(so, imgConfig, cmd); err != nil {
 		return err
 	}
-	if data.Config != nil {
-		r.imageVolumes(c, so, data.Config.Volumes)
+	if imgConfig != nil {
+		r.imageVolumes(c, so, imgConfig.Volumes)
 	}
 	s, err := spec.Generate(*so)
 	if err != nil {

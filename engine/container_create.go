@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"go.podman.io/common/libimage"
 	"go.podman.io/common/pkg/config"
 	"go.podman.io/storage"
 
@@ -20,7 +21,8 @@ import (
 // get it.
 type CreateOptions struct {
 	ContainerConfig
-	// Image is the image to run, as podman takes it (name, short name, ID).
+	// Image is the image to run, as podman takes it (name, short name, ID); unused
+	// (empty) with Rootfs.
 	Image string
 	// Pull says how to get the image; its Policy is missing when empty, as podman
 	// run's --pull.
@@ -34,18 +36,32 @@ type CreateOptions struct {
 // need no image are checked before anything is pulled or created. A name in use fails
 // with ErrNameInUse unless Replace.
 func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Container, error) {
+	r.defaultUserNS(&o.ContainerConfig)
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	if err := CheckImageName(o.Image); err != nil {
-		return nil, err
+	if o.Rootfs == "" {
+		if err := CheckImageName(o.Image); err != nil {
+			return nil, err
+		}
+	} else if o.Image != "" {
+		return nil, fmt.Errorf("--rootfs %s runs without an image; got image %q too", o.Rootfs, o.Image)
+	} else if len(o.Command) == 0 && (o.Entrypoint == nil || len(*o.Entrypoint) == 0) {
+		return nil, fmt.Errorf("--rootfs %s: no command given (there is no image to take one from)", o.Rootfs)
 	}
 	if err := r.checkCIDFile(o); err != nil {
 		return nil, err
 	}
-	img, err := r.imageForContainer(ctx, o.Image, o.Pull)
-	if err != nil {
+	// Keys are read even when the image is there already, as podman does.
+	if _, err := decryptConfig(o.Pull.DecryptionKeys); err != nil {
 		return nil, err
+	}
+	var img *Image
+	if o.Rootfs == "" {
+		var err error
+		if img, err = r.imageForContainer(ctx, o.Image, o.Pull); err != nil {
+			return nil, err
+		}
 	}
 	c, err := r.newRecord(ctx, o, img)
 	if err != nil {
@@ -66,7 +82,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 		return nil, err
 	}
 	h.c = c
-	if err := r.createStorage(h, img.ID()); err != nil {
+	if err := r.createStorage(h, c.ImageID); err != nil {
 		return nil, errors.Join(err, r.removeLocked(ctx, h))
 	}
 	if o.CIDFile != "" {
@@ -109,26 +125,30 @@ func (r *Runtime) imageForContainer(ctx context.Context, name string, po PullOpt
 	return imgs[0], nil
 }
 
-// newRecord builds the record of a new container (not stored yet).
+// newRecord builds the record of a new container (not stored yet); img is nil with
+// --rootfs.
 func (r *Runtime) newRecord(ctx context.Context, o CreateOptions, img *Image) (*Container, error) {
 	id, err := newContainerID()
 	if err != nil {
 		return nil, err
 	}
-	data, err := img.Inspect(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("reading image %s: %w", o.Image, err)
-	}
 	c := &Container{
-		ID: id, Name: o.Name, Image: o.Image, ImageID: img.ID(), ImageName: o.Image,
+		ID: id, Name: o.Name, Image: o.Image, ImageName: o.Image,
 		Created: time.Now().UTC(), Config: o.ContainerConfig,
 		State: ContainerState{Status: StatusConfigured},
 	}
-	if names := img.Names(); len(names) > 0 {
-		c.ImageName = names[0]
-	}
 	c.Labels = map[string]string{}
-	if data.Config != nil {
+	var data *libimage.ImageData
+	if img != nil {
+		if data, err = img.Inspect(ctx, nil); err != nil {
+			return nil, fmt.Errorf("reading image %s: %w", o.Image, err)
+		}
+		c.ImageID = img.ID()
+		if names := img.Names(); len(names) > 0 {
+			c.ImageName = names[0]
+		}
+	}
+	if data != nil && data.Config != nil {
 		for k, v := range data.Config.Labels {
 			c.Labels[k] = v
 		}
@@ -199,7 +219,13 @@ func (r *Runtime) addRecord(ctx context.Context, coll *state.Collection[*Contain
 // the record's ID, and finishes the record.
 func (r *Runtime) createStorage(h *held, imageID string) error {
 	c := h.c
-	if _, err := r.store.CreateContainer(c.ID, nil, imageID, "", "", nil); err != nil {
+	ids, release, err := r.storageIDMappings(h, imageID)
+	if err != nil {
+		return err
+	}
+	_, err = r.store.CreateContainer(c.ID, nil, imageID, "", "", &storage.ContainerOptions{IDMappingOptions: ids})
+	release()
+	if err != nil {
 		return fmt.Errorf("creating the storage of container %s: %w", shortID(c.ID), err)
 	}
 	bundle, err := r.store.ContainerRunDirectory(c.ID)

@@ -67,6 +67,26 @@ type ContainerConfig struct {
 	Expose        []string `json:"expose,omitempty"`      // --expose PORT[/PROTO]: recorded only, as podman without -P
 	ImageVolume   string   `json:"imageVolume,omitempty"` // --image-volume bind (default), tmpfs, ignore
 
+	// Privileged is --privileged: every capability, the host's devices, no seccomp
+	// filter, no masked or read-only paths, /sys writable.
+	Privileged bool `json:"privileged,omitempty"`
+
+	// The user namespace (container_userns.go): --userns as given (host, private,
+	// auto[:OPTIONS], ns:PATH; keep-id and nomap are for rootless podman), or
+	// mappings from --uidmap/--gidmap CONTAINER:HOST:SIZE or from the ranges of
+	// --subuidname/--subgidname in /etc/subuid and /etc/subgid. The mappings chosen
+	// are kept by the storage container, whose files are mapped to them.
+	UserNS     string   `json:"userns,omitempty"`
+	UIDMap     []string `json:"uidMap,omitempty"`
+	GIDMap     []string `json:"gidMap,omitempty"`
+	SubUIDName string   `json:"subUIDName,omitempty"`
+	SubGIDName string   `json:"subGIDName,omitempty"`
+
+	// Rootfs is --rootfs PATH[:O]: the container runs from this folder instead of an
+	// image (container_rootfs.go); with :O, on an overlay whose changes are dropped
+	// when the container stops.
+	Rootfs string `json:"rootfs,omitempty"`
+
 	// ExitCommand is the program conmon runs when the container exits, without its
 	// "container cleanup ID" arguments: the berth binary and its global flags. Empty
 	// means this program (os.Executable) with the runtime's GlobalArgs.
@@ -132,7 +152,13 @@ func (c *ContainerConfig) Validate() error {
 			return fmt.Errorf("--env %q: no variable name", kv)
 		}
 	}
-	_, err := c.specSettings()
+	if _, err := c.specSettings(); err != nil {
+		return err
+	}
+	if _, err := c.rootfsSettings(); err != nil {
+		return err
+	}
+	_, err := c.userNSSettings()
 	return err
 }
 

@@ -113,13 +113,7 @@ func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
 		}
 		c.State.OCICreated = false
 	}
-	if c.State.Mounted {
-		if _, err := r.store.Unmount(c.ID, true); err != nil && !isUnknownContainer(err) && !isUnknownLayer(err) {
-			return fmt.Errorf("unmounting container %s: %w", shortID(c.ID), err)
-		}
-		c.State.Mounted = false
-	}
-	return nil
+	return r.releaseRootfs(c)
 }
 
 // syncLocked brings a running container's record up to date: if conmon recorded an

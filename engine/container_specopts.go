@@ -340,7 +340,7 @@ func (st *specSettings) apply(c *ContainerConfig, so *spec.Options) {
 	so.CapAdd, so.CapDrop, so.GroupAdd = c.CapAdd, c.CapDrop, c.GroupAdd
 	so.NoNewPrivs, so.Seccomp, so.Mask, so.Unmask = st.noNewPrivs, st.seccomp, st.mask, st.unmask
 	so.Devices, so.Ulimits, so.Sysctls = st.devices, st.ulimits, st.sysctls
-	so.Init, so.Timezone = c.Init, c.Timezone
+	so.Init, so.Timezone, so.Privileged = c.Init, c.Timezone, c.Privileged
 	so.Memory, so.ShmSize = st.memory, st.shmSize
 	if c.PidsLimit != nil {
 		so.PidsLimit = *c.PidsLimit

@@ -323,7 +323,7 @@ func TestContainerSpecSettingsInside(t *testing.T) {
 		`date +%Z | grep -qE "^CES?T$" && echo paris`,
 		`cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max 2>/dev/null || cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max`,
 		`grep " /dev/shm " /proc/mounts | grep -o "size=[0-9]*k"`,
-		`grep db /etc/hosts`,
+		`grep -w "db$" /etc/hosts`,
 		`cat /etc/resolv.conf`,
 		`test -c /dev/myzero && echo device`,
 	}, "; ")

@@ -49,6 +49,9 @@ type PullOptions struct {
 	Arch, OS, Variant string
 	// AllTags pulls every tag of the repository.
 	AllTags bool
+	// DecryptionKeys are --decryption-key KEY[:PASSPHRASE]: private keys (files) that
+	// decrypt encrypted layers (images_decrypt.go).
+	DecryptionKeys []string
 	// Quiet drops the progress, whatever Progress is.
 	Quiet bool
 	// Progress receives the copy's report; bars are drawn only when it is a terminal.
@@ -120,7 +123,9 @@ func (o PullOptions) copyOptions() (libimage.CopyOptions, error) {
 	if !o.Quiet && o.Progress != nil {
 		c.Writer = o.Progress
 	}
-	return c, nil
+	var err error
+	c.OciDecryptConfig, err = decryptConfig(o.DecryptionKeys)
+	return c, err
 }
 
 // CheckImageName rejects a name that is no image reference, without network access:

@@ -29,6 +29,12 @@ type createFlags struct {
 	dnsSearch, expose                                              []string
 	tz, memory, shmSize, imageVolume                               string
 	pidsLimit                                                      int64
+
+	// The user namespace, --privileged and --rootfs.
+	privileged, rootfs             bool
+	userns, subuidname, subgidname string
+	uidmap, gidmap                 []string
+	decryptionKeys                 []string
 }
 
 func (cf *createFlags) register(f *pflag.FlagSet) {
@@ -69,6 +75,7 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.pf.variant, "variant", "", "architecture variant of the image to pull")
 	f.StringVar(&cf.pf.platform, "platform", "", "OS/ARCH[/VARIANT] of the image to pull")
 	f.BoolVarP(&cf.pf.quiet, "quiet", "q", false, "do not show the pull's progress")
+	f.StringArrayVar(&cf.decryptionKeys, "decryption-key", nil, "KEY[:PASSPHRASE]: a private key that decrypts the image's encrypted layers")
 	cf.registerSpec(f)
 	registerUnsupported(f)
 }
@@ -81,6 +88,14 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 	}
 	o := engine.CreateOptions{Image: image, Replace: cf.replace}
 	c := &o.ContainerConfig
+	if cf.rootfs {
+		// The first argument is the root file system's folder, with an optional :O.
+		abs, err := engine.AbsRootfs(image)
+		if err != nil {
+			return o, err
+		}
+		o.Image, c.Rootfs = "", abs
+	}
 	c.Name, c.Command, c.User, c.WorkDir, c.Hostname = cf.name, command, cf.user, cf.workdir, cf.hostname
 	c.Network, c.LogDriver, c.StopSignal = cf.network, cf.logDriver, cf.stopSignal
 	c.AutoRemove, c.Terminal, c.Interactive = cf.rm, cf.tty, cf.interactive
@@ -126,8 +141,12 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 	if err != nil {
 		return o, fmt.Errorf("--pull: %w", err)
 	}
+	o.Pull.DecryptionKeys = cf.decryptionKeys
 	if err := c.Validate(); err != nil {
 		return o, err
+	}
+	if cf.rootfs {
+		return o, nil
 	}
 	return o, engine.CheckImageName(image)
 }
@@ -188,6 +207,13 @@ func (cf *createFlags) registerSpec(f *pflag.FlagSet) {
 	f.StringVar(&cf.imageVolume, "image-volume", "bind", "the image's volumes: bind, tmpfs or ignore")
 	f.BoolVar(&cf.envHost, "env-host", false, "pass the host's whole environment into the container")
 	f.BoolVar(&cf.httpProxy, "http-proxy", true, "pass the host's proxy variables (http_proxy, ...) into the container")
+	f.BoolVar(&cf.privileged, "privileged", false, "every capability and host device, no seccomp filter or masked paths")
+	f.BoolVar(&cf.rootfs, "rootfs", false, "the first argument is a root file system folder (PATH[:O]), not an image")
+	f.StringVar(&cf.userns, "userns", os.Getenv("PODMAN_USERNS"), "user namespace: host, private, auto[:size=N,uidmapping=C:H:N,gidmapping=C:H:N], ns:PATH")
+	f.StringArrayVar(&cf.uidmap, "uidmap", nil, "map container UIDs to host UIDs in a new user namespace: CONTAINER:HOST:SIZE")
+	f.StringArrayVar(&cf.gidmap, "gidmap", nil, "map container GIDs to host GIDs in a new user namespace: CONTAINER:HOST:SIZE")
+	f.StringVar(&cf.subuidname, "subuidname", "", "map the UIDs of this name's ranges in /etc/subuid")
+	f.StringVar(&cf.subgidname, "subgidname", "", "map the GIDs of this name's ranges in /etc/subgid")
 }
 
 // proxyVars are the variables --http-proxy passes on, as podman's.
@@ -210,6 +236,8 @@ func (cf *createFlags) specOptions(cmd *cobra.Command, c *engine.ContainerConfig
 	}
 	c.LogOpts, c.AddHosts, c.DNS, c.DNSOptions, c.DNSSearch = cf.logOpts, cf.addHosts, cf.dns, cf.dnsOpts, cf.dnsSearch
 	c.Expose = cf.expose
+	c.Privileged, c.UserNS, c.UIDMap, c.GIDMap = cf.privileged, cf.userns, cf.uidmap, cf.gidmap
+	c.SubUIDName, c.SubGIDName = cf.subuidname, cf.subgidname
 	if cmd.Flags().Changed("image-volume") {
 		c.ImageVolume = cf.imageVolume
 	}

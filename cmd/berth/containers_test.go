@@ -302,10 +302,10 @@ func TestRunRejects(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"--health-cmd", "true"}, "--health-cmd is not supported yet"},
-		{[]string{"--uidmap", "0:100000:65536"}, "--uidmap is not supported yet"},
+		{[]string{"--network-alias", "db"}, "--network-alias is not supported yet"},
 		{[]string{"--pod", "mypod"}, "--pod is not supported yet"},
 		{[]string{"--secret", "s"}, "--secret is not supported yet"},
-		{[]string{"--rootfs"}, "--rootfs is not supported yet"},
+		{[]string{"--ip", "10.0.0.2"}, "--ip is not supported yet"},
 		{[]string{"--publish", "80:80"}, "--publish is not supported yet"},
 		{[]string{"-v", "data:/data"}, "named volume"},
 		{[]string{"--mount", "type=volume,target=/v"}, "type=volume is not supported yet"},
@@ -455,7 +455,7 @@ func TestRunSpecFlags(t *testing.T) {
 	t.Setenv("http_proxy", "http://proxy.example:3128")
 	t.Setenv("BERTH_ONLY_WITH_ENV_HOST", "yes")
 	script := `touch /x 2>/dev/null || echo ro; cat /data/f; grep -c " /scratch tmpfs" /proc/mounts; ` +
-		`grep NoNewPrivs /proc/self/status | tr -s '\t' ' '; grep db /etc/hosts; cat /proc/1/comm; ` +
+		`grep NoNewPrivs /proc/self/status | tr -s '\t' ' '; grep -w "db$" /etc/hosts; cat /proc/1/comm; ` +
 		`echo "$http_proxy|$BERTH_ONLY_WITH_ENV_HOST"`
 	r := e.run(t, "run", "--rm", "--read-only", "-v", host+":/data:ro", "--tmpfs", "/scratch:size=1m",
 		"--security-opt", "no-new-privileges", "--add-host", "db:10.0.0.5", "--init", "--memory", "32m",

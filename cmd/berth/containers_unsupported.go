@@ -14,15 +14,13 @@ import (
 // container without what its file asked for.
 var (
 	unsupportedValueFlags = []struct{ name, short string }{
-		{"decryption-key", ""}, {"gidmap", ""}, {"health-cmd", ""}, {"health-interval", ""},
+		{"health-cmd", ""}, {"health-interval", ""},
 		{"health-log-destination", ""}, {"health-max-log-count", ""}, {"health-max-log-size", ""},
 		{"health-on-failure", ""}, {"health-retries", ""}, {"health-start-period", ""},
 		{"health-startup-cmd", ""}, {"health-startup-interval", ""}, {"health-startup-retries", ""},
 		{"health-startup-success", ""}, {"health-startup-timeout", ""}, {"health-timeout", ""},
 		{"ip", ""}, {"ip6", ""}, {"network-alias", ""}, {"pod", ""}, {"publish", "p"}, {"secret", ""},
-		{"subgidname", ""}, {"subuidname", ""}, {"uidmap", ""}, {"userns", ""},
 	}
-	unsupportedBoolFlags = []string{"privileged", "rootfs"}
 )
 
 // registerUnsupported adds the flags above, hidden from the help.
@@ -30,10 +28,6 @@ func registerUnsupported(f *pflag.FlagSet) {
 	for _, u := range unsupportedValueFlags {
 		f.StringArrayP(u.name, u.short, nil, "not supported yet")
 		_ = f.MarkHidden(u.name)
-	}
-	for _, name := range unsupportedBoolFlags {
-		f.Bool(name, false, "not supported yet")
-		_ = f.MarkHidden(name)
 	}
 }
 

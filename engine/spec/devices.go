@@ -84,23 +84,26 @@ func (g *generator) devices() error {
 	return nil
 }
 
-// hostDevices gives a --privileged container every device of the host.
+// hostDevices gives a --privileged container every device of the host, in /dev and
+// its subfolders (/dev/net/tun, /dev/dri/..., as podman), but those that belong to the
+// container's own file systems (pts, shm, mqueue) or its terminal (console, ptmx, tty).
 func (g *generator) hostDevices() error {
-	entries, err := os.ReadDir("/dev")
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		// /dev/pts and the console belong to the container's own devpts and tty.
-		if e.Type()&(fs.ModeDevice|fs.ModeCharDevice) == 0 || e.Name() == "console" || e.Name() == "ptmx" || e.Name() == "tty" {
-			continue
+	skipDirs := map[string]bool{"/dev/pts": true, "/dev/shm": true, "/dev/mqueue": true, "/dev/fd": true}
+	skipNodes := map[string]bool{"/dev/console": true, "/dev/ptmx": true, "/dev/tty": true}
+	return filepath.WalkDir("/dev", func(p string, e fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			if p == "/dev" {
+				return err
+			}
+			return nil // a device that went away, or a folder we may not read
+		case e.IsDir() && (skipDirs[p] || strings.HasPrefix(e.Name(), ".")):
+			return fs.SkipDir
+		case e.Type()&(fs.ModeDevice|fs.ModeCharDevice) == 0 || skipNodes[p]:
+			return nil
 		}
-		p := filepath.Join("/dev", e.Name())
-		if err := g.addDevice(p, p, "rwm"); err != nil {
-			return err
-		}
-	}
-	return nil
+		return g.addDevice(p, p, "rwm")
+	})
 }
 
 func (g *generator) addDevice(hostPath, dest, perms string) error {

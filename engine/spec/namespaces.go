@@ -45,11 +45,17 @@ func (g *generator) namespaces() error {
 	if g.o.Hostname != "" && ns.UTS == NSHost {
 		return fmt.Errorf("%w: cannot set the hostname with --uts=host", ErrInvalid)
 	}
-	if len(g.o.UIDMappings) > 0 || len(g.o.GIDMappings) > 0 {
+	user := strings.TrimPrefix(ns.User, "ns:")
+	if user != "" {
+		if err := checkAbs("--userns namespace", user); err != nil {
+			return err
+		}
+	}
+	if user != "" || len(g.o.UIDMappings) > 0 || len(g.o.GIDMappings) > 0 {
 		if len(g.o.UIDMappings) == 0 || len(g.o.GIDMappings) == 0 {
 			return fmt.Errorf("%w: a user namespace needs both uid and gid mappings", ErrInvalid)
 		}
-		g.s.Linux.Namespaces = append(g.s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace})
+		g.s.Linux.Namespaces = append(g.s.Linux.Namespaces, specs.LinuxNamespace{Type: specs.UserNamespace, Path: user})
 		g.s.Linux.UIDMappings = g.o.UIDMappings
 		g.s.Linux.GIDMappings = g.o.GIDMappings
 	}

@@ -91,6 +91,9 @@ const (
 
 // Namespaces choose each namespace: NSPrivate, NSHost, NSNone (network) or the path of
 // a namespace to join (/proc/PID/ns/net, /run/netns/NAME), optionally as "ns:PATH".
+// User is a path or empty: without a path, Options.UIDMappings decide whether the
+// container gets a new user namespace; with one, they must be that namespace's own
+// (runc 1.1 still wants them).
 type Namespaces struct {
-	Network, PID, IPC, UTS, Cgroup string
+	Network, PID, IPC, UTS, Cgroup, User string
 }
