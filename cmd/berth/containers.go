@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -95,10 +96,15 @@ func timeFlag(cmd *cobra.Command, t *uint) *uint {
 func stopCommand(g *globals) *cobra.Command {
 	var t uint
 	var ignore, all bool
+	var cidfiles []string
 	cmd := &cobra.Command{
 		Use:   "stop [options] CONTAINER [CONTAINER...]",
 		Short: "Stop containers: the stop signal, then SIGKILL after the timeout",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, none, err := withCIDFiles(args, cidfiles, ignore)
+			if err != nil || none {
+				return err
+			}
 			return g.withEngine(cmd.Context(), func(rt *engine.Runtime) error {
 				args, err := allOrNames(rt, args, all)
 				if err != nil {
@@ -117,7 +123,34 @@ func stopCommand(g *globals) *cobra.Command {
 	cmd.Flags().UintVarP(&t, "time", "t", 10, "seconds to wait before killing the container (default: its --stop-timeout)")
 	cmd.Flags().BoolVarP(&ignore, "ignore", "i", false, "ignore containers that do not exist")
 	cmd.Flags().BoolVarP(&all, "all", "a", false, "stop every container")
+	cidfileFlag(cmd, &cidfiles)
 	return cmd
+}
+
+// cidfileFlag adds podman's --cidfile: read the container's ID from a file written by
+// run/create --cidfile.
+func cidfileFlag(cmd *cobra.Command, files *[]string) {
+	cmd.Flags().StringArrayVar(files, "cidfile", nil, "read the container ID from this file (repeatable)")
+}
+
+// withCIDFiles adds the IDs read from --cidfile files to args. With --ignore a missing
+// file is skipped; none reports that --cidfile was given and nothing is left to do.
+func withCIDFiles(args, files []string, ignore bool) (out []string, none bool, err error) {
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if errors.Is(err, os.ErrNotExist) && ignore {
+			continue
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("reading --cidfile: %w", err)
+		}
+		id := strings.TrimSpace(string(data))
+		if id == "" {
+			return nil, false, fmt.Errorf("--cidfile %s is empty", f)
+		}
+		args = append(args, id)
+	}
+	return args, len(files) > 0 && len(args) == 0, nil
 }
 
 // allOrNames is every container's ID with --all, else the names given (at least one).
@@ -143,11 +176,18 @@ func allOrNames(rt *engine.Runtime, names []string, all bool) ([]string, error) 
 
 func killCommand(g *globals) *cobra.Command {
 	var sig string
+	var cidfiles []string
 	cmd := &cobra.Command{
 		Use:   "kill [options] CONTAINER [CONTAINER...]",
 		Short: "Send a signal to running containers",
-		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, _, err := withCIDFiles(args, cidfiles, false)
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				return fmt.Errorf("give at least one container name or ID, or --cidfile")
+			}
 			s, err := spec.ParseSignal(sig)
 			if err != nil {
 				return fmt.Errorf("--signal: %w", err)
@@ -158,6 +198,7 @@ func killCommand(g *globals) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&sig, "signal", "s", "KILL", "signal to send (name or number)")
+	cidfileFlag(cmd, &cidfiles)
 	return cmd
 }
 
@@ -191,12 +232,17 @@ func rmCommand(g *globals) *cobra.Command {
 	var t uint
 	var o engine.RemoveContainerOptions
 	var all bool
+	var cidfiles []string
 	cmd := &cobra.Command{
 		Use:   "rm [options] CONTAINER [CONTAINER...]",
 		Short: "Remove containers",
 		RunE: func(cmd *cobra.Command, args []string) error {
+			args, none, err := withCIDFiles(args, cidfiles, o.Ignore)
+			if err != nil || none {
+				return rmExit(err)
+			}
 			o.Timeout = timeFlag(cmd, &t)
-			err := g.withEngine(cmd.Context(), func(rt *engine.Runtime) error {
+			err = g.withEngine(cmd.Context(), func(rt *engine.Runtime) error {
 				if all {
 					if len(args) > 0 {
 						return fmt.Errorf("--all and container names cannot be used together")
@@ -233,6 +279,7 @@ func rmCommand(g *globals) *cobra.Command {
 	f.BoolVarP(&o.Ignore, "ignore", "i", false, "ignore containers that do not exist")
 	f.BoolVarP(&all, "all", "a", false, "remove every container")
 	f.UintVarP(&t, "time", "t", 10, "seconds to wait before killing a running container with --force (default: its --stop-timeout)")
+	cidfileFlag(cmd, &cidfiles)
 	return cmd
 }
 

@@ -473,3 +473,35 @@ func TestRunSpecFlags(t *testing.T) {
 		t.Errorf("--http-proxy=false: exit %d, %q (%s)", r.code, r.stdout, r.stderr)
 	}
 }
+
+// rm, stop and kill take the container from a --cidfile, as the units podman's
+// generators wrote do; with --ignore a missing file is nothing to do.
+func TestCIDFileCommands(t *testing.T) {
+	e := newCtrEnv(t)
+	cid := filepath.Join(t.TempDir(), "ctr.cid")
+	r := e.run(t, "run", "-d", "--cidfile", cid, "--name", "cidf", e.ref, "sleep", "1000")
+	if r.code != 0 {
+		t.Fatalf("run: exit %d (%s)", r.code, r.stderr)
+	}
+	if r = e.run(t, "kill", "--cidfile", cid, "--signal", "KILL"); r.code != 0 {
+		t.Errorf("kill --cidfile: exit %d (%s)", r.code, r.stderr)
+	}
+	if r = e.run(t, "stop", "--cidfile", cid); r.code != 0 {
+		t.Errorf("stop --cidfile: exit %d (%s)", r.code, r.stderr)
+	}
+	if r = e.run(t, "rm", "-f", "--cidfile", cid); r.code != 0 {
+		t.Errorf("rm --cidfile: exit %d (%s)", r.code, r.stderr)
+	}
+	if r = e.run(t, "container", "exists", "cidf"); r.code != 1 {
+		t.Errorf("container still exists after rm --cidfile (exit %d)", r.code)
+	}
+	if _, err := os.Stat(cid); !os.IsNotExist(err) {
+		t.Errorf("cidfile left behind: %v", err)
+	}
+	if r = e.run(t, "rm", "-f", "-i", "--cidfile", cid); r.code != 0 {
+		t.Errorf("rm -i with a missing cidfile: exit %d (%s)", r.code, r.stderr)
+	}
+	if r = e.run(t, "rm", "-f", "--cidfile", cid); r.code == 0 || !strings.Contains(r.stderr, "--cidfile") {
+		t.Errorf("rm without -i and a missing cidfile: exit %d (%s)", r.code, r.stderr)
+	}
+}

@@ -87,8 +87,12 @@ func probe(ctx context.Context, rt *Runtime, tmp string) error {
 		truePath = "/bin/true"
 	}
 	rootfs := filepath.Join(dir, "rootfs")
-	if err := os.Mkdir(rootfs, 0o755); err != nil {
-		return err
+	// The root is read-only, so the mount points the runtime needs must exist: crun
+	// opens /dev in it (found inside the systemd sandbox, where crun is the one that works).
+	for _, d := range []string{"", "dev", "proc"} {
+		if err := os.Mkdir(filepath.Join(rootfs, d), 0o755); err != nil {
+			return err
+		}
 	}
 	s := &specs.Spec{
 		Version: spec.OCIVersion,
