@@ -36,7 +36,12 @@ gofmt_clean() {
 
 build() {
 	mkdir -p build/bin
-	go build -o build/bin/quadlet ./cmd/quadlet
+	go build -o build/bin/quadlet ./cmd/quadlet && go build -o build/bin/berth ./cmd/berth
+}
+
+# The engine under a real systemd, in the nspawn sandbox (its rootfs is built once).
+engine_e2e() {
+	test/sandbox/setup.sh && BERTH_E2E_NOBUILD=1 test/e2e/engine/run.sh
 }
 
 conformance() {
@@ -58,6 +63,7 @@ step "go test" go test -count=1 -timeout 20m ./...
 step "fuzz units (20s)" go test -run='^$' -fuzz=FuzzRoundTrip -fuzztime=20s ./units
 step "quadlet conformance" conformance
 step "examples: systemd-analyze verify" test/verify-examples.sh build/bin/quadlet
+step "engine under systemd (sandbox)" engine_e2e
 if [ -x man/check-install.sh ]; then
 	step "meson build and install layout" man/check-install.sh
 fi
