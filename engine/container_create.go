@@ -63,6 +63,14 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 			return nil, err
 		}
 	}
+	// Volumes are created if missing and stay locked until the record names them;
+	// those made here go again if the container is not created.
+	volumes, err := r.attachVolumes(ctx, &o.ContainerConfig)
+	if err != nil {
+		return nil, err
+	}
+	created := false
+	defer func() { volumes.release(ctx, created) }()
 	c, err := r.newRecord(ctx, o, img)
 	if err != nil {
 		return nil, err
@@ -85,6 +93,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 	if err := r.createStorage(h, c.ImageID); err != nil {
 		return nil, errors.Join(err, r.removeLocked(ctx, h))
 	}
+	if err := r.copyUpVolumes(h, volumes.uses); err != nil {
+		return nil, errors.Join(err, r.removeLocked(ctx, h))
+	}
 	if o.CIDFile != "" {
 		if err := writeFileAtomic(o.CIDFile, []byte(c.ID), 0o644); err != nil {
 			err = fmt.Errorf("writing --cidfile %s: %w", o.CIDFile, err)
@@ -97,6 +108,7 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 		r.log.Warn("networks are not supported yet: the container gets only a loopback interface "+
 			"(--network=host shares the host's network; --network=none silences this)", "container", c.Name)
 	}
+	created = true
 	return c, nil
 }
 

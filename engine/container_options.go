@@ -44,7 +44,7 @@ type ContainerConfig struct {
 	// ContainerConfig.Validate (see container_specopts.go).
 	ReadOnly      bool     `json:"readOnly,omitempty"`      // --read-only
 	ReadOnlyTmpfs *bool    `json:"readOnlyTmpfs,omitempty"` // --read-only-tmpfs (true by default)
-	Volumes       []string `json:"volumes,omitempty"`       // -v HOST-PATH:DEST[:OPTIONS] (named volumes: not yet)
+	Volumes       []string `json:"volumes,omitempty"`       // -v HOST-PATH|NAME:DEST[:OPTIONS], or -v DEST (anonymous)
 	Mounts        []string `json:"mounts,omitempty"`        // --mount type=bind|tmpfs,...
 	Tmpfs         []string `json:"tmpfs,omitempty"`         // --tmpfs DEST[:OPTIONS]
 	CapAdd        []string `json:"capAdd,omitempty"`

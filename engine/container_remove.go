@@ -17,7 +17,8 @@ import (
 type RemoveContainerOptions struct {
 	// Force stops a running container first.
 	Force bool
-	// Volumes removes the container's anonymous volumes (berth has none yet).
+	// Volumes removes the container's anonymous volumes (-v /dest), as --rm does;
+	// named volumes and their data always stay.
 	Volumes bool
 	// Ignore makes a missing container no error.
 	Ignore bool
@@ -50,7 +51,14 @@ func (r *Runtime) RemoveContainer(ctx context.Context, ref string, o RemoveConta
 			return err
 		}
 	}
-	return r.removeLocked(ctx, h)
+	c := h.c
+	if err := r.removeLocked(ctx, h); err != nil {
+		return err
+	}
+	if o.Volumes {
+		r.removeAnonymousVolumes(c)
+	}
+	return nil
 }
 
 // RemoveAllContainers removes every container (rm -a); errors are joined, each
@@ -94,6 +102,9 @@ func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
 		return fmt.Errorf("removing container %s: %w", shortID(c.ID), err)
 	}
 	h.c = nil // release removes the lock file too
+	if c.Config.AutoRemove {
+		r.removeAnonymousVolumes(c) // --rm takes them along, as podman's
+	}
 	if f := c.Config.CIDFile; f != "" {
 		if data, err := os.ReadFile(f); err == nil && strings.TrimSpace(string(data)) == c.ID {
 			_ = os.Remove(f)

@@ -53,20 +53,41 @@ func (c *ContainerConfig) specSettings() (*specSettings, error) {
 	return st, nil
 }
 
-// parseVolumes reads -v HOST-PATH:DEST[:OPTIONS]; named and anonymous volumes are
-// another part of the engine, not there yet.
+// parseVolumes reads -v HOST-PATH:DEST[:OPTIONS], -v NAME:DEST[:OPTIONS] (a named
+// volume) and -v DEST[:OPTIONS] (an anonymous one); volumes are checked here and made
+// bind mounts by CreateContainer (volume_mount.go).
 func (c *ContainerConfig) parseVolumes(st *specSettings) error {
 	for _, v := range c.Volumes {
 		parts := strings.Split(v, ":")
-		if len(parts) == 1 || (len(parts) == 2 && !strings.HasPrefix(parts[1], "/")) {
-			return unsupported("-v %s: anonymous volumes", v)
+		if isAnonymousVolume(parts) {
+			if !strings.HasPrefix(parts[0], "/") {
+				return fmt.Errorf("-v %q: an anonymous volume needs an absolute destination", v)
+			}
+			var opts []string
+			if len(parts) == 2 {
+				opts = strings.Split(parts[1], ",")
+			}
+			if err := checkVolumeOptions("-v "+v, opts); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(parts) > 3 {
 			return fmt.Errorf("-v %q: want HOST-PATH:DEST[:OPTIONS]", v)
 		}
 		src, dst := parts[0], parts[1]
-		if !strings.HasPrefix(src, "/") {
-			return unsupported("-v %s: named volume %q", v, src)
+		if isVolumeName(src) {
+			if !strings.HasPrefix(dst, "/") {
+				return fmt.Errorf("-v %q: the destination must be an absolute path", v)
+			}
+			var opts []string
+			if len(parts) == 3 {
+				opts = strings.Split(parts[2], ",")
+			}
+			if err := checkVolumeRef("-v "+v, src, opts); err != nil {
+				return err
+			}
+			continue
 		}
 		if _, err := os.Stat(src); err != nil {
 			return fmt.Errorf("-v %s: %w", v, err)
@@ -87,6 +108,9 @@ func (c *ContainerConfig) parseMounts(st *specSettings) error {
 		m, err := parseMount(ms)
 		if err != nil {
 			return err
+		}
+		if m.Type == "volume" {
+			continue // made a bind mount by CreateContainer (volume_mount.go)
 		}
 		st.mounts = append(st.mounts, m)
 	}
@@ -126,6 +150,8 @@ func parseMount(s string) (spec.Mount, error) {
 			m.Options = append(m.Options, "mode="+v)
 		case "notmpcopyup", "tmpcopyup", "nosuid", "suid", "nodev", "dev", "noexec", "exec":
 			m.Options = append(m.Options, k)
+		case "volume-nocopy":
+			// Read by CreateContainer for type=volume.
 		default:
 			return m, unsupported("--mount %s: option %q", s, k)
 		}
@@ -144,8 +170,16 @@ func parseMount(s string) (spec.Mount, error) {
 		}
 	case "tmpfs":
 		m.Type = "tmpfs"
+	case "volume":
+		m.Type = "volume"
+		// No source: an anonymous volume.
+		if m.Source != "" {
+			if err := checkVolumeRef("--mount "+s, m.Source, nil); err != nil {
+				return m, err
+			}
+		}
 	case "":
-		return m, fmt.Errorf("--mount %s: no type= (bind or tmpfs)", s)
+		return m, fmt.Errorf("--mount %s: no type= (bind, volume or tmpfs)", s)
 	default:
 		return m, unsupported("--mount type=%s", kind)
 	}

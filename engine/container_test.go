@@ -353,10 +353,12 @@ func TestContainerSpecSettingsRejected(t *testing.T) {
 		c    engine.ContainerConfig
 		want string
 	}{
-		{engine.ContainerConfig{Volumes: []string{"data:/data"}}, "named volume"},
-		{engine.ContainerConfig{Volumes: []string{"/data"}}, "anonymous volumes"},
+		{engine.ContainerConfig{Volumes: []string{"data:/data:U"}}, `option "U" is not supported yet`},
+		{engine.ContainerConfig{Volumes: []string{"bad/name:/data"}}, "volume name"},
+		{engine.ContainerConfig{Volumes: []string{"/data:idmap"}}, `option "idmap" is not supported yet`},
 		{engine.ContainerConfig{Volumes: []string{"/no/such:/data"}}, "no such file"},
-		{engine.ContainerConfig{Mounts: []string{"type=volume,source=v,target=/v"}}, "type=volume is not supported yet"},
+		{engine.ContainerConfig{Mounts: []string{"type=volume,target=/v,volume-opt=x"}}, `option "volume-opt" is not supported yet`},
+		{engine.ContainerConfig{Mounts: []string{"type=image,source=x,target=/v"}}, "type=image is not supported yet"},
 		{engine.ContainerConfig{Mounts: []string{"type=bind,target=/v"}}, "absolute source"},
 		{engine.ContainerConfig{SecurityOpts: []string{"label=type:spc_t"}}, "SELinux"},
 		{engine.ContainerConfig{Memory: "lots"}, "--memory"},

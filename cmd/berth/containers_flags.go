@@ -183,8 +183,8 @@ func keyValues(flag string, list []string) (map[string]string, error) {
 func (cf *createFlags) registerSpec(f *pflag.FlagSet) {
 	f.BoolVar(&cf.readOnly, "read-only", false, "mount the root file system read-only")
 	f.BoolVar(&cf.readOnlyTmpfs, "read-only-tmpfs", true, "with --read-only, writable tmpfs on /run, /tmp and /var/tmp")
-	f.StringArrayVarP(&cf.volumes, "volume", "v", nil, "bind-mount a host folder: HOST-PATH:DEST[:OPTIONS]")
-	f.StringArrayVar(&cf.mounts, "mount", nil, "attach a mount: type=bind|tmpfs,...")
+	f.StringArrayVarP(&cf.volumes, "volume", "v", nil, "mount a host folder or a volume: HOST-PATH:DEST[:OPTIONS], NAME:DEST[:OPTIONS] or DEST[:OPTIONS] (anonymous)")
+	f.StringArrayVar(&cf.mounts, "mount", nil, "attach a mount: type=bind|volume|tmpfs,...")
 	f.StringArrayVar(&cf.tmpfs, "tmpfs", nil, "mount a tmpfs: DEST[:OPTIONS]")
 	f.StringArrayVar(&cf.capAdd, "cap-add", nil, "add a capability")
 	f.StringArrayVar(&cf.capDrop, "cap-drop", nil, "drop a capability, or all")
