@@ -16,17 +16,6 @@ import (
 	"github.com/berth-containers/berth/engine/enginetest"
 )
 
-// obsRuntime is an engine with the busybox image, gated on root, conmon and the
-// registry.
-func obsRuntime(t *testing.T) *engine.Runtime {
-	t.Helper()
-	enginetest.RequireRoot(t)
-	enginetest.RequireBinary(t, "conmon")
-	rt := enginetest.NewTestRuntime(t)
-	enginetest.Busybox(t, rt)
-	return rt
-}
-
 // obsContainer creates (and, with start, starts) a busybox container running args.
 // Its exit command is /bin/true: this test binary is not berth, so records learn of
 // an exit only by looking (which is what ps, inspect and logs must do).
@@ -72,7 +61,7 @@ func names(list []engine.ContainerSummary) []string {
 }
 
 func TestContainerListAndInspect(t *testing.T) {
-	rt := obsRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	data := t.TempDir()
 	running := obsContainer(t, rt, engine.ContainerConfig{Name: "obs-run", Labels: map[string]string{"tier": "web"},
@@ -222,7 +211,7 @@ func texts(lines []engine.LogLine) []string {
 }
 
 func TestContainerLogs(t *testing.T) {
-	rt := obsRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	// A line longer than conmon's buffer arrives in pieces (P records), joined here.
 	long := strings.Repeat("x", 10000)
 	c := obsContainer(t, rt, engine.ContainerConfig{Name: "talker"}, true, "sh", "-c",
@@ -262,7 +251,7 @@ func TestContainerLogs(t *testing.T) {
 }
 
 func TestContainerLogsFollow(t *testing.T) {
-	rt := obsRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	c := obsContainer(t, rt, engine.ContainerConfig{}, true, "sh", "-c", "for i in 1 2 3 4; do echo tick$i; sleep 0.3; done")
 	start := time.Now()
 	var got []string
@@ -295,7 +284,7 @@ func TestContainerLogsFollow(t *testing.T) {
 }
 
 func TestContainerLogsJournald(t *testing.T) {
-	rt := obsRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	enginetest.RequireBinary(t, "journalctl")
 	if _, err := os.Stat("/run/systemd/journal/socket"); err != nil {
 		enginetest.HostLacks(t, "a running systemd-journald for --log-driver=journald: %v", err)
@@ -319,7 +308,7 @@ func TestContainerLogsJournald(t *testing.T) {
 }
 
 func TestContainerExec(t *testing.T) {
-	rt := obsRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	c := obsContainer(t, rt, engine.ContainerConfig{Env: []string{"FROM_CTR=1"}, WorkDir: "/root"}, true, "sleep", "1000")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

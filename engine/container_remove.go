@@ -98,6 +98,9 @@ func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
 	if err := r.store.DeleteContainer(c.ID); err != nil && !isUnknownContainer(err) {
 		return fmt.Errorf("removing the storage of container %s: %w", shortID(c.ID), err)
 	}
+	// A berth killed while storage created or deleted a layer can leave the layer's
+	// folder without its record; every removal sweeps such leftovers (a quick check).
+	r.repairOrphanLayers()
 	if err := h.coll.Remove(c.ID); err != nil {
 		return fmt.Errorf("removing container %s: %w", shortID(c.ID), err)
 	}

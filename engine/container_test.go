@@ -16,17 +16,6 @@ import (
 	"github.com/berth-containers/berth/engine/enginetest"
 )
 
-// containerRuntime is an engine with the busybox image, gated on root, conmon and
-// the registry.
-func containerRuntime(t *testing.T) *engine.Runtime {
-	t.Helper()
-	enginetest.RequireRoot(t)
-	enginetest.RequireBinary(t, "conmon")
-	rt := enginetest.NewTestRuntime(t)
-	enginetest.Busybox(t, rt)
-	return rt
-}
-
 // create makes a busybox container running args. Its exit command is /bin/true: this
 // test binary is not berth (cmd/berth's tests run the real cleanup).
 func create(t *testing.T, rt *engine.Runtime, o engine.CreateOptions, args ...string) *engine.Container {
@@ -58,7 +47,7 @@ func runOut(t *testing.T, rt *engine.Runtime, o engine.CreateOptions, args ...st
 }
 
 func TestContainerExitCodes(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -82,7 +71,7 @@ func TestContainerExitCodes(t *testing.T) {
 }
 
 func TestContainerSettingsInside(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	o := engine.CreateOptions{ContainerConfig: engine.ContainerConfig{
 		Env:      []string{"GREETING=hello world"},
 		User:     "nobody",
@@ -100,7 +89,7 @@ func TestContainerSettingsInside(t *testing.T) {
 }
 
 func TestContainerLabelsAndLookup(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	c := create(t, rt, engine.CreateOptions{ContainerConfig: engine.ContainerConfig{
 		Name: "web", Labels: map[string]string{"app": "web"}}}, "true")
 	got, err := rt.LookupContainer(c.ID[:8])
@@ -139,7 +128,7 @@ func TestContainerLabelsAndLookup(t *testing.T) {
 }
 
 func TestContainerStopKillWait(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	// sh as pid 1 ignores SIGTERM: stop must kill it after the timeout.
 	c := create(t, rt, engine.CreateOptions{}, "sleep", "1000")
@@ -196,7 +185,7 @@ func TestContainerStopKillWait(t *testing.T) {
 
 // A stop signal the container handles stops it before the timeout.
 func TestContainerStopSignal(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	c := create(t, rt, engine.CreateOptions{ContainerConfig: engine.ContainerConfig{StopSignal: "SIGUSR1"}},
 		"sh", "-c", "trap 'exit 7' USR1; while true; do sleep 0.1; done")
@@ -217,7 +206,7 @@ func TestContainerStopSignal(t *testing.T) {
 // Two removals of one running container at once: one removes it, the other finds
 // it gone (or, with Ignore, succeeds).
 func TestContainerConcurrentRemove(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	c := create(t, rt, engine.CreateOptions{ContainerConfig: engine.ContainerConfig{Name: "twice"}}, "sleep", "1000")
 	if _, err := rt.StartContainer(ctx, c.ID, engine.StartOptions{}); err != nil {
@@ -254,7 +243,7 @@ func TestContainerConcurrentRemove(t *testing.T) {
 }
 
 func TestContainerReplace(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	// The old container's own stop timeout applies when it is replaced.
 	zero := uint(0)
@@ -276,7 +265,7 @@ func TestContainerReplace(t *testing.T) {
 
 // The flags that shape the runtime spec, each seen from inside one container.
 func TestContainerSpecSettingsInside(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	enginetest.RequireFile(t, "/usr/bin/catatonit")
 	enginetest.RequireFile(t, "/usr/share/zoneinfo/Europe/Paris")
 	host := t.TempDir()
@@ -348,7 +337,7 @@ func TestContainerSpecSettingsInside(t *testing.T) {
 
 // Spec flags that are not there yet, or wrong, fail before anything is created.
 func TestContainerSpecSettingsRejected(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	for _, tc := range []struct {
 		c    engine.ContainerConfig
 		want string

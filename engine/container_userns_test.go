@@ -61,10 +61,7 @@ func subIDFiles(t *testing.T, uidLines, gidLines string) {
 func TestUserNSMappings(t *testing.T) {
 	for _, driver := range []string{"overlay", "vfs"} {
 		t.Run(driver, func(t *testing.T) {
-			enginetest.RequireRoot(t)
-			enginetest.RequireBinary(t, "conmon")
-			rt := enginetest.NewTestRuntime(t, enginetest.Config{Driver: driver})
-			enginetest.Busybox(t, rt)
+			rt := enginetest.ContainerRuntime(t, enginetest.Config{Driver: driver})
 			if driver == "vfs" {
 				// One case shows the copy works; the rest of the logic is the driver's.
 				runInside(t, rt, engine.ContainerConfig{UIDMap: []string{"0:100000:65536"}},
@@ -87,7 +84,7 @@ func TestUserNSMappings(t *testing.T) {
 }
 
 func TestUserNSSubIDNames(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	subIDFiles(t, "# comment\nalice:400000:1000\nbob:600000:65536\nalice:500000:64536\n",
 		"alice:700000:65536\nbob:800000:65536\n")
 	// alice's two ranges follow each other in the container; --subgidname defaults to
@@ -106,7 +103,7 @@ func TestUserNSSubIDNames(t *testing.T) {
 // --userns=auto gives each container its own range of the "containers" ranges: two
 // at once never overlap, and rm frees a range for the next.
 func TestUserNSAuto(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	subIDFiles(t, "containers:1000000:3000\n", "containers:2000000:3000\n")
 	ctx := context.Background()
 	start := func(userns string) *engine.Container {
@@ -179,7 +176,7 @@ func logText(t *testing.T, rt *engine.Runtime, c *engine.Container) string {
 // ns:PATH joins a user namespace that a process holds; the root file system is mapped
 // with that namespace's own mappings, read from the process.
 func TestUserNSJoinPath(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	cmd := exec.Command("sleep", "1000")
 	cmd.SysProcAttr = &syscall.SysProcAttr{
 		Cloneflags:  syscall.CLONE_NEWUSER,
@@ -211,7 +208,7 @@ func TestUserNSJoinPath(t *testing.T) {
 
 // Values podman refuses, or that berth does not do, fail before anything exists.
 func TestUserNSRejects(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	for _, tc := range []struct {
 		cfg  engine.ContainerConfig
 		want string
@@ -256,7 +253,7 @@ func TestUserNSRejects(t *testing.T) {
 // --privileged: every capability berth holds, no seccomp filter, nothing masked or
 // read-only in /proc and /sys, the host's devices (subfolders too).
 func TestPrivilegedInside(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	status, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		t.Fatal(err)

@@ -129,12 +129,16 @@ func driverOnly(opts []string, d string) []string {
 }
 
 // sweepOverlayProbes removes what a killed process left of the overlay driver's
-// feature probe: it mounts a test overlay in <root>/overlay/compat<random> and removes
-// it when done, so a kill -9 during the probe leaves the folder (and maybe the mount)
+// feature probes: they mount test overlays in <root>/overlay/compat<random> (and
+// metacopy-check, opaque-bug-check, volatile-check folders) and remove them when done, so a kill -9 during the probe leaves the folder (and maybe the mount)
 // behind for good, and the storage's own check reports it. The driver probes while
 // holding the graph lock, so holding it here means no probe is under way.
 func sweepOverlayProbes(root string, log *slog.Logger) {
-	probes, _ := filepath.Glob(filepath.Join(root, "overlay", "compat*"))
+	var probes []string
+	for _, prefix := range []string{"compat", "metacopy-check", "opaque-bug-check", "volatile-check"} {
+		found, _ := filepath.Glob(filepath.Join(root, "overlay", prefix+"*"))
+		probes = append(probes, found...)
+	}
 	if len(probes) == 0 {
 		return
 	}
@@ -152,4 +156,32 @@ func sweepOverlayProbes(root string, log *slog.Logger) {
 		}
 		log.Debug("storage: removed an overlay probe left by a killed process", "path", p)
 	}
+}
+
+// repairOrphanLayers removes layers that the storage driver holds but the layer store
+// does not know: what a process killed while creating (or removing) a container's
+// layer leaves behind. storage checks under its own locks, so a layer that another
+// process is creating right now is never among them. Anything else the check finds
+// (damaged images or containers) is left alone: repairing those is the user's call.
+func (r *Runtime) repairOrphanLayers() {
+	report, err := r.store.Check(&storage.CheckOptions{})
+	if err != nil {
+		r.log.Debug("storage: check after an interrupted operation failed", "error", err)
+		return
+	}
+	if len(report.Layers) == 0 || len(report.Images) > 0 || len(report.Containers) > 0 || len(report.ROLayers) > 0 {
+		return
+	}
+	for id, errs := range report.Layers {
+		for _, e := range errs {
+			if !errors.Is(e, storage.ErrLayerUnaccounted) {
+				r.log.Debug("storage: not repairing automatically", "layer", id, "error", e)
+				return
+			}
+		}
+	}
+	for _, err := range r.store.Repair(report, &storage.RepairOptions{}) {
+		r.log.Debug("storage: removing an orphaned layer", "error", err)
+	}
+	r.log.Debug("storage: removed layers left by an interrupted operation", "count", len(report.Layers))
 }

@@ -178,7 +178,7 @@ func TestVolumeBadOptions(t *testing.T) {
 // TestVolumeContainers runs real containers on named volumes: copy-up, nocopy, data
 // that outlives its container, and removal of a volume in use.
 func TestVolumeContainers(t *testing.T) {
-	rt := containerRuntime(t)
+	rt := enginetest.ContainerRuntime(t)
 	ctx := context.Background()
 	host := engine.CreateOptions{ContainerConfig: engine.ContainerConfig{Network: engine.NetworkNone}}
 

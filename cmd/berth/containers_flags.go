@@ -103,10 +103,7 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 	if cf.replace && cf.name == "" {
 		return o, fmt.Errorf("--replace needs --name")
 	}
-	if cmd.Flags().Changed("stop-timeout") {
-		t := cf.stopTimeout
-		c.StopTimeout = &t
-	}
+	c.StopTimeout = ifChanged(cmd, "stop-timeout", cf.stopTimeout)
 	if cf.cidfile != "" {
 		abs, err := filepath.Abs(cf.cidfile)
 		if err != nil {
@@ -114,10 +111,7 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 		}
 		c.CIDFile = abs
 	}
-	if cmd.Flags().Changed("entrypoint") {
-		ep := parseEntrypoint(cf.entrypoint)
-		c.Entrypoint = &ep
-	}
+	c.Entrypoint = ifChanged(cmd, "entrypoint", parseEntrypoint(cf.entrypoint))
 	var env []string
 	for _, f := range cf.envFile {
 		e, err := engine.ReadEnvFile(f)
@@ -162,6 +156,15 @@ func parseEntrypoint(s string) []string {
 		return []string{}
 	}
 	return []string{s}
+}
+
+// ifChanged is &v when the flag was given and nil when not, for options where the
+// engine must tell "not set" (its default, or the image's) from a zero value.
+func ifChanged[T any](cmd *cobra.Command, flag string, v T) *T {
+	if !cmd.Flags().Changed(flag) {
+		return nil
+	}
+	return &v
 }
 
 // keyValues reads key=value flags (a bare key has an empty value).
@@ -223,17 +226,11 @@ var proxyVars = []string{"http_proxy", "https_proxy", "ftp_proxy", "no_proxy", "
 // --http-proxy bring comes before the container's own variables, which win.
 func (cf *createFlags) specOptions(cmd *cobra.Command, c *engine.ContainerConfig) {
 	c.ReadOnly = cf.readOnly
-	if cmd.Flags().Changed("read-only-tmpfs") {
-		v := cf.readOnlyTmpfs
-		c.ReadOnlyTmpfs = &v
-	}
+	c.ReadOnlyTmpfs = ifChanged(cmd, "read-only-tmpfs", cf.readOnlyTmpfs)
 	c.Volumes, c.Mounts, c.Tmpfs, c.CapAdd, c.CapDrop = cf.volumes, cf.mounts, cf.tmpfs, cf.capAdd, cf.capDrop
 	c.SecurityOpts, c.Devices, c.GroupAdd, c.Sysctls, c.Ulimits = cf.securityOpts, cf.devices, cf.groupAdd, cf.sysctls, cf.ulimits
 	c.Init, c.Timezone, c.Memory, c.ShmSize = cf.init, cf.tz, cf.memory, cf.shmSize
-	if cmd.Flags().Changed("pids-limit") {
-		v := cf.pidsLimit
-		c.PidsLimit = &v
-	}
+	c.PidsLimit = ifChanged(cmd, "pids-limit", cf.pidsLimit)
 	c.LogOpts, c.AddHosts, c.DNS, c.DNSOptions, c.DNSSearch = cf.logOpts, cf.addHosts, cf.dns, cf.dnsOpts, cf.dnsSearch
 	c.Expose = cf.expose
 	c.Privileged, c.UserNS, c.UIDMap, c.GIDMap = cf.privileged, cf.userns, cf.uidmap, cf.gidmap

@@ -2,51 +2,30 @@ package main
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"go.podman.io/storage"
 )
 
 // killAfter runs berth with args and kills it with SIGKILL after delay, unless it
 // ends first; it reports whether it was killed.
 func (e *ctrEnv) killAfter(t *testing.T, delay time.Duration, args ...string) bool {
 	t.Helper()
-	cmd := berthCommand(t, append(append([]string{}, e.args...), args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	killed, err := startKilled(t, delay, append(append([]string{}, e.args...), args...)...)
+	if err != nil {
+		t.Fatalf("berth %v failed before the kill: %v", args, err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("berth %v failed before the kill: %v", args, err)
-		}
-		return false
-	case <-time.After(delay):
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		<-done
-		return true
-	}
+	return killed
 }
 
 // TestRunAndRemoveKilled kills berth run -d and berth rm -f with SIGKILL at random
 // points. After each kill, rm -f -i must remove whatever was left, and at the end the
 // state store and storage must check clean, with no conmon left.
 func TestRunAndRemoveKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kill -9 test skipped in -short mode")
-	}
+	rng := killRand(t, 2)
 	e := newCtrEnv(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 2))
 	const kills = 20
 	killed := 0
 	for i := range kills {
@@ -83,13 +62,7 @@ func TestRunAndRemoveKilled(t *testing.T) {
 	e.waitExitCommands(t)
 	e.checkState(t)
 	rt := e.engine(t)
-	rep, err := rt.Store().Check(storage.CheckEverything())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Layers)+len(rep.Images)+len(rep.Containers) > 0 {
-		t.Errorf("storage check: layers %v, images %v, containers %v", rep.Layers, rep.Images, rep.Containers)
-	}
+	checkStorageClean(t, rt.Store())
 	if ctrs, _ := rt.Store().Containers(); len(ctrs) != 0 {
 		t.Errorf("%d storage containers left", len(ctrs))
 	}

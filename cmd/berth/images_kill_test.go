@@ -9,11 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"go.podman.io/storage"
 
 	"github.com/berth-containers/berth/engine"
 	"github.com/berth-containers/berth/engine/enginetest"
@@ -57,33 +54,19 @@ func bigImage(t *testing.T) string {
 // TestPullKilled kills berth pull with SIGKILL at random points; after each kill
 // images must work, and at the end a pull must work and storage must check clean.
 func TestPullKilled(t *testing.T) {
-	if testing.Short() {
-		t.Skip("kill -9 test skipped in -short mode")
-	}
+	rng := killRand(t, 1)
 	e := newImageEnv(t)
 	ref := bigImage(t)
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 1))
 	const kills = 12
 	completed := 0
 	for i := range kills {
 		delay := time.Duration(rng.Int64N(int64(500 * time.Millisecond)))
-		cmd := berthCommand(t, append(append([]string{}, e.args...), "pull", "-q", ref)...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
+		killed, err := startKilled(t, delay, append(append([]string{}, e.args...), "pull", "-q", ref)...)
+		if err != nil {
+			t.Fatalf("kill %d: pull failed before the kill: %v", i, err)
 		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("kill %d: pull failed before the kill: %v", i, err)
-			}
+		if !killed {
 			completed++
-		case <-time.After(delay):
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			<-done
 		}
 		// Whatever the kill left, listing works, and the image is whole or absent.
 		ids := strings.Fields(e.ok(t, "images", "-q", "--no-trunc"))
@@ -109,13 +92,7 @@ func TestPullKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rt.Shutdown(true)
-	rep, err := rt.Store().Check(storage.CheckEverything())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rep.Layers)+len(rep.Images)+len(rep.Containers) > 0 {
-		t.Errorf("storage check: layers %v, images %v, containers %v", rep.Layers, rep.Images, rep.Containers)
-	}
+	checkStorageClean(t, rt.Store())
 	if _, err := rt.RemoveImages(context.Background(), nil, engine.RemoveOptions{All: true}); err != nil {
 		t.Fatal(err)
 	}

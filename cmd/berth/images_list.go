@@ -197,25 +197,6 @@ func inspectImageCommand(g *globals) *cobra.Command {
 
 var idField = regexp.MustCompile(`\.Id\b`)
 
-func writeInspect(w io.Writer, format string, data []*engine.ImageData) error {
-	if report.IsJSON(format) || format == "" {
-		if data == nil {
-			data = []*engine.ImageData{}
-		}
-		return writeJSON(w, data)
-	}
-	// The JSON key is "Id", the Go field ID: podman accepts both in templates.
-	format = idField.ReplaceAllString(format, ".ID")
-	rpt, err := report.New(w, "inspect").Parse(report.OriginUser, format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if err := rpt.Execute(data); err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	return rpt.Flush()
-}
-
 // lastError prints all errors but the last as podman does, one "Error:" line each,
 // and returns the last with the given exit code.
 func lastError(errs []error, code int) error {
@@ -229,26 +210,8 @@ func lastError(errs []error, code int) error {
 }
 
 func existsImageCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists IMAGE",
-		Short: "Exit 0 if a local image exists, 1 if not",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeEngine(rt)
-			ok, err := rt.ImageExists(args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &engine.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return existsCommand(g, "exists IMAGE", "Exit 0 if a local image exists, 1 if not",
+		(*engine.Runtime).ImageExists)
 }
 
 func removeCommand(g *globals, use string, aliases ...string) *cobra.Command {

@@ -3,10 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 
 	"github.com/spf13/cobra"
-	"go.podman.io/common/pkg/report"
 
 	"github.com/berth-containers/berth/engine"
 )
@@ -80,28 +78,8 @@ func (f *inspectFlags) run(cmd *cobra.Command, rt *engine.Runtime, names []strin
 		}
 		out = append(out, obj)
 	}
-	if err := writeInspectAny(cmd.OutOrStdout(), f.format, out); err != nil {
+	if err := writeInspect(cmd.OutOrStdout(), f.format, out); err != nil {
 		return err
 	}
 	return lastError(errs, engine.ExitEngine)
-}
-
-// writeInspectAny prints inspect documents as a JSON array, or each through a template.
-func writeInspectAny(w io.Writer, format string, data []any) error {
-	if report.IsJSON(format) || format == "" {
-		if data == nil {
-			data = []any{}
-		}
-		return writeJSON(w, data)
-	}
-	// The JSON key is "Id", the Go field ID: podman accepts both in templates.
-	format = idField.ReplaceAllString(format, ".ID")
-	rpt, err := report.New(w, "inspect").Parse(report.OriginUser, format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if err := rpt.Execute(data); err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	return rpt.Flush()
 }

@@ -21,11 +21,8 @@ func createCommand(g *globals) *cobra.Command {
 		Short: "Create a container without starting it",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options(cmd, args[0], args[1:])
+			o, err := g.createOptions(cmd, &cf, args)
 			if err != nil {
-				return err
-			}
-			if o.ExitCommand, err = g.exitCommand(); err != nil {
 				return err
 			}
 			engine.TakeNotifySocket() // the runtime probe must not see it
@@ -46,6 +43,17 @@ func createCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
+// createOptions reads create's and run's flags and IMAGE [COMMAND [ARG...]], with the
+// exit command that cleans up after the container.
+func (g *globals) createOptions(cmd *cobra.Command, cf *createFlags, args []string) (engine.CreateOptions, error) {
+	o, err := cf.options(cmd, args[0], args[1:])
+	if err != nil {
+		return o, err
+	}
+	o.ExitCommand, err = g.exitCommand()
+	return o, err
+}
+
 func runCommand(g *globals) *cobra.Command {
 	var cf createFlags
 	var detach, sigProxy bool
@@ -54,11 +62,8 @@ func runCommand(g *globals) *cobra.Command {
 		Short: "Create and start a container; in the foreground, stream its output and exit with its code",
 		Args:  cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o, err := cf.options(cmd, args[0], args[1:])
+			o, err := g.createOptions(cmd, &cf, args)
 			if err != nil {
-				return err
-			}
-			if o.ExitCommand, err = g.exitCommand(); err != nil {
 				return err
 			}
 			so := startOptions()

@@ -94,12 +94,7 @@ func volumeRemoveCommand(g *globals) *cobra.Command {
 		Use:     "rm [options] VOLUME [VOLUME...]",
 		Aliases: []string{"remove"},
 		Short:   "Remove volumes",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
-				return errors.New("give one or more volume names, or --all (not both)")
-			}
-			return nil
-		},
+		Args:    namesOrAll("volume", &all),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.openEngine(cmd.Context())
 			if err != nil {
@@ -223,12 +218,7 @@ func volumeInspectCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "inspect [options] VOLUME [VOLUME...]",
 		Short: "Show volumes in detail (JSON)",
-		Args: func(cmd *cobra.Command, args []string) error {
-			if all == (len(args) > 0) {
-				return errors.New("give one or more volume names, or --all (not both)")
-			}
-			return nil
-		},
+		Args:  namesOrAll("volume", &all),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			rt, err := g.openEngine(cmd.Context())
 			if err != nil {
@@ -257,7 +247,7 @@ func volumeInspectCommand(g *globals) *cobra.Command {
 				if err := writeJSON(w, out); err != nil {
 					return err
 				}
-			} else if err := writeVolumeTemplate(w, format, out); err != nil {
+			} else if err := executeTemplate(w, format, out); err != nil {
 				return err
 			}
 			return lastError(errs, engine.ExitEngine)
@@ -268,38 +258,9 @@ func volumeInspectCommand(g *globals) *cobra.Command {
 	return cmd
 }
 
-func writeVolumeTemplate(w io.Writer, format string, data []*engine.VolumeInspect) error {
-	rpt, err := report.New(w, "inspect").Parse(report.OriginUser, format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if err := rpt.Execute(data); err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	return rpt.Flush()
-}
-
 func volumeExistsCommand(g *globals) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exists VOLUME",
-		Short: "Exit 0 if a volume exists, 1 if not",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			rt, err := g.openEngine(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer closeEngine(rt)
-			ok, err := rt.VolumeExists(args[0])
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return &engine.ExitError{Code: 1}
-			}
-			return nil
-		},
-	}
+	return existsCommand(g, "exists VOLUME", "Exit 0 if a volume exists, 1 if not",
+		(*engine.Runtime).VolumeExists)
 }
 
 func volumePruneCommand(g *globals) *cobra.Command {

@@ -85,6 +85,17 @@ func NewTestRuntime(t testing.TB, c ...Config) *engine.Runtime {
 	return rt
 }
 
+// ContainerRuntime is NewTestRuntime with the busybox image pulled, for tests that
+// run containers: it gates on root, conmon and the registry.
+func ContainerRuntime(t testing.TB, c ...Config) *engine.Runtime {
+	t.Helper()
+	RequireRoot(t)
+	RequireBinary(t, "conmon")
+	rt := NewTestRuntime(t, c...)
+	Busybox(t, rt)
+	return rt
+}
+
 // GlobalArgs are the berth global flags that open the same storage as o.
 func GlobalArgs(o engine.Options) []string {
 	args := []string{"--root", o.Root, "--runroot", o.RunRoot}

@@ -201,6 +201,23 @@ func (h *harness) create(id string, so spec.Options, co oci.CreateOptions) (*oci
 	return h.conmon.Create(context.Background(), co)
 }
 
+// attachAndStart dials the container's attach socket before it starts it, so that no
+// output is lost; the attachment and the context (10 s) end with the test.
+func (h *harness) attachAndStart(id string) (*oci.Attachment, context.Context) {
+	h.t.Helper()
+	a, err := oci.DialAttach(oci.AttachSocket(filepath.Join(h.dir, id[:12])))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	h.t.Cleanup(func() { a.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.t.Cleanup(cancel)
+	if err := h.rt.Start(ctx, id); err != nil {
+		h.t.Fatal(err)
+	}
+	return a, ctx
+}
+
 // run creates and starts a container and waits for its exit code.
 func (h *harness) run(so spec.Options, co oci.CreateOptions) (int, string) {
 	h.t.Helper()

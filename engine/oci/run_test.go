@@ -151,16 +151,7 @@ func TestAttachStreams(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := oci.DialAttach(oci.AttachSocket(filepath.Join(h.dir, id[:12])))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.rt.Start(ctx, id); err != nil {
-		t.Fatal(err)
-	}
+	a, ctx := h.attachAndStart(id)
 	var stdout, stderr strings.Builder
 	if err := a.Copy(ctx, strings.NewReader("hello\n"), &stdout, &stderr); err != nil {
 		t.Fatal(err)

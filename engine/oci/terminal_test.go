@@ -24,16 +24,7 @@ func TestTerminal(t *testing.T) {
 		t.Fatal(err)
 	}
 	bundle := filepath.Join(h.dir, id[:12])
-	a, err := oci.DialAttach(oci.AttachSocket(bundle))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := h.rt.Start(ctx, id); err != nil {
-		t.Fatal(err)
-	}
+	a, ctx := h.attachAndStart(id)
 	if err := oci.Resize(bundle, 40, 100); err != nil {
 		t.Errorf("resize: %v", err)
 	}
