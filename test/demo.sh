@@ -20,3 +20,5 @@ echo "== written into $out, as systemd's generator folder would hold them"
 (cd "$out" && find . -type l -printf '%p -> %l\n' | sort && ls *.service)
 echo "== systemd-analyze verify"
 test/verify-examples.sh build/bin/quadlet
+echo "== under a real systemd (the nspawn sandbox): examples/clock.container from boot to stop"
+test/demo-live.sh
