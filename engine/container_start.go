@@ -22,19 +22,10 @@ type StartOptions struct {
 	// entries are /dev/null.
 	Stdio [3]*os.File
 	// NotifySocket is systemd's notify socket (the caller's NOTIFY_SOCKET), which
-	// --sdnotify uses; empty when not under systemd. The caller must not keep
-	// NOTIFY_SOCKET in its environment (see TakeNotifySocket): an OCI runtime that
-	// sees it speaks sd_notify on its own (runc start then waits for the container's
-	// READY=1).
+	// --sdnotify uses; empty when not under systemd. It is passed explicitly because
+	// engine/oci keeps NOTIFY_SOCKET from the runtime and conmon: a runtime that sees
+	// it speaks sd_notify on its own (runc start then waits for the container's READY=1).
 	NotifySocket string
-}
-
-// TakeNotifySocket returns NOTIFY_SOCKET and removes it from this process's
-// environment, so that no program berth starts (the OCI runtime, its probe) sees it.
-func TakeNotifySocket() string {
-	s := os.Getenv("NOTIFY_SOCKET")
-	os.Unsetenv("NOTIFY_SOCKET")
-	return s
 }
 
 // StartContainer starts a created or exited container; one that runs already is left

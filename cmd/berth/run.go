@@ -25,7 +25,6 @@ func createCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			engine.TakeNotifySocket() // the runtime probe must not see it
 			ctx, cancel := interruptible(cmd.Context())
 			defer cancel()
 			return g.withEngine(ctx, func(rt *engine.Runtime) error {
@@ -181,7 +180,7 @@ func proxySignals(ctx context.Context, rt *engine.Runtime, started <-chan *engin
 // --log-driver=passthrough, and systemd's notify socket, taken out of the environment
 // so that the OCI runtime does not speak sd_notify on its own.
 func startOptions() engine.StartOptions {
-	return engine.StartOptions{Stdio: passthroughStdio(), NotifySocket: engine.TakeNotifySocket()}
+	return engine.StartOptions{Stdio: passthroughStdio(), NotifySocket: os.Getenv("NOTIFY_SOCKET")}
 }
 
 // passthroughStdio is berth's own stdio, which conmon hands to a container with
