@@ -91,12 +91,15 @@ func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
 		// without the record knowing.
 		c.State.OCICreated = true
 	}
-	if err := r.cleanupLocked(ctx, c); err != nil {
-		return err
+	deleteStorage := func() error {
+		// Deleting the storage container unmounts its layer too.
+		if err := r.store.DeleteContainer(c.ID); err != nil && !isUnknownContainer(err) {
+			return fmt.Errorf("removing the storage of container %s: %w", shortID(c.ID), err)
+		}
+		return nil
 	}
-	// Deleting the storage container unmounts its layer too.
-	if err := r.store.DeleteContainer(c.ID); err != nil && !isUnknownContainer(err) {
-		return fmt.Errorf("removing the storage of container %s: %w", shortID(c.ID), err)
+	if err := r.cleanupAlong(ctx, c, deleteStorage); err != nil {
+		return err
 	}
 	// A berth killed while storage created or deleted a layer can leave the layer's
 	// folder without its record; every removal sweeps such leftovers (a quick check).
@@ -121,13 +124,46 @@ func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
 // runtime's state of it, and the mount of its root file system. It changes neither
 // its status nor the stored record: the caller saves or removes it.
 func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
-	if c.State.OCICreated {
-		if err := r.ociRuntime(c).Delete(ctx, c.ID, true); err != nil {
-			return fmt.Errorf("deleting container %s from the OCI runtime: %w", shortID(c.ID), err)
+	return r.cleanupAlong(ctx, c, nil)
+}
+
+// cleanupAlong is cleanupLocked followed by along (when not nil). When the container's
+// process has ended, the OCI runtime's delete (a process of its own: ~10 ms with
+// runc, on the path of every `run --rm`) runs while the rest is done: it only drops
+// the runtime's state and cgroups, which nothing else here touches. A container that
+// was created but never ran is deleted first, as its init still holds the root file
+// system. A failed runtime delete fails the whole, so the caller keeps the record and
+// a later cleanup or rm tries again; every step tolerates what was done already.
+func (r *Runtime) cleanupAlong(ctx context.Context, c *Container, along func() error) error {
+	rest := func() error {
+		if err := r.releaseRootfs(c); err != nil {
+			return err
 		}
-		c.State.OCICreated = false
+		if along != nil {
+			return along()
+		}
+		return nil
 	}
-	return r.releaseRootfs(c)
+	if !c.State.OCICreated {
+		return rest()
+	}
+	deleted := make(chan error, 1)
+	deleteState := func() { deleted <- r.ociRuntime(c).Delete(ctx, c.ID, true) }
+	var err error
+	if c.State.Status == StatusExited {
+		go deleteState()
+		err = rest()
+	} else {
+		deleteState()
+	}
+	if derr := <-deleted; derr != nil {
+		return errors.Join(fmt.Errorf("deleting container %s from the OCI runtime: %w", shortID(c.ID), derr), err)
+	}
+	c.State.OCICreated = false
+	if c.State.Status == StatusExited {
+		return err
+	}
+	return rest()
 }
 
 // syncLocked brings a running container's record up to date: if conmon recorded an

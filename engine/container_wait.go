@@ -101,6 +101,18 @@ func (r *Runtime) RunAttached(ctx context.Context, ref string, s Streams, o Star
 	if s.Started != nil {
 		s.Started(c)
 	}
+	type exit struct {
+		code int
+		err  error
+	}
+	exited := make(chan exit, 1)
+	go func() {
+		code, err := oci.WaitExit(ctx, r.exitDir(), c.ID, procOf(c))
+		if att != nil {
+			att.Finish() // the output is all sent: no need to wait for conmon to go
+		}
+		exited <- exit{code, err}
+	}()
 	if att != nil {
 		var stdin *os.File
 		if c.Config.Interactive {
@@ -112,7 +124,8 @@ func (r *Runtime) RunAttached(ctx context.Context, ref string, s Streams, o Star
 			r.log.Debug("attach ended with an error", "id", shortID(c.ID), "error", err)
 		}
 	}
-	code, err := oci.WaitExit(ctx, r.exitDir(), c.ID, procOf(c))
+	e := <-exited
+	code, err := e.code, e.err
 	if errors.Is(err, oci.ErrConmonDied) {
 		code, err = exitUnknown, nil
 	}

@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,7 +27,8 @@ const attachBufSize = 8192 + 1
 // Attachment is a connection to a container's conmon attach socket. Dial it before
 // Runtime.Start to get all the output: conmon does not replay what was written before.
 type Attachment struct {
-	conn *net.UnixConn
+	conn     *net.UnixConn
+	finished atomic.Bool // see Finish
 }
 
 // DialAttach connects to conmon's attach socket (a SOCK_SEQPACKET unix socket, see
@@ -65,27 +68,78 @@ func (a *Attachment) Copy(ctx context.Context, stdin io.Reader, stdout, stderr i
 	for {
 		n, err := a.conn.Read(buf)
 		if n > 0 {
-			var w io.Writer
-			switch buf[0] {
-			case streamStdout:
-				w = stdout
-			case streamStderr:
-				w = stderr
-			}
-			if w != nil {
-				if _, werr := w.Write(buf[1:n]); werr != nil {
-					return fmt.Errorf("attach: writing output: %w", werr)
-				}
+			if werr := demux(buf[:n], stdout, stderr); werr != nil {
+				return werr
 			}
 		}
 		if err != nil || n == 0 {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
+			if a.finished.Load() && errors.Is(err, os.ErrDeadlineExceeded) {
+				return a.drain(buf, stdout, stderr)
+			}
 			if err == nil || errors.Is(err, io.EOF) {
 				return nil
 			}
 			return fmt.Errorf("attach: %w", err)
+		}
+	}
+}
+
+// demux writes one message from conmon to the stream its first byte names.
+func demux(msg []byte, stdout, stderr io.Writer) error {
+	var w io.Writer
+	switch msg[0] {
+	case streamStdout:
+		w = stdout
+	case streamStderr:
+		w = stderr
+	}
+	if w != nil {
+		if _, err := w.Write(msg[1:]); err != nil {
+			return fmt.Errorf("attach: writing output: %w", err)
+		}
+	}
+	return nil
+}
+
+// finishGrace is how long Copy keeps waiting for output after Finish; what conmon
+// sent before is read however long writing it out takes (drain).
+const finishGrace = 2 * time.Millisecond
+
+// Finish ends Copy once it has read what conmon has sent. Call it when the
+// container's exit file exists: conmon writes that only after passing all of the
+// container's output on, but closes the socket only when it exits itself, after its
+// exit command (a whole `berth container cleanup` process) has run.
+func (a *Attachment) Finish() {
+	a.finished.Store(true)
+	_ = a.conn.SetReadDeadline(time.Now().Add(finishGrace))
+}
+
+// drain reads, without waiting, the messages still queued on the socket.
+func (a *Attachment) drain(buf []byte, stdout, stderr io.Writer) error {
+	if err := a.conn.SetReadDeadline(time.Time{}); err != nil {
+		return nil // closed meanwhile: nothing more to read
+	}
+	rc, err := a.conn.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("attach: %w", err)
+	}
+	for {
+		var n int
+		var rerr error
+		if err := rc.Read(func(fd uintptr) bool {
+			n, rerr = unix.Read(int(fd), buf)
+			return !errors.Is(rerr, unix.EINTR)
+		}); err != nil {
+			return nil
+		}
+		if rerr != nil || n <= 0 {
+			return nil // EAGAIN: all read; or the end
+		}
+		if err := demux(buf[:n], stdout, stderr); err != nil {
+			return err
 		}
 	}
 }
