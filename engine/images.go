@@ -82,7 +82,11 @@ func (r *Runtime) Pull(ctx context.Context, name string, o PullOptions) ([]*Imag
 	var imgs []*libimage.Image
 	err = r.guardLayers(func() error {
 		var err error
-		imgs, err = r.images.Pull(ctx, name, policy, &libimage.PullOptions{CopyOptions: copts, AllTags: o.AllTags})
+		if o.AllTags {
+			imgs, err = r.pullAllTags(ctx, name, policy, copts)
+		} else {
+			imgs, err = r.images.Pull(ctx, name, policy, &libimage.PullOptions{CopyOptions: copts})
+		}
 		return err
 	})
 	if err != nil {
