@@ -47,6 +47,7 @@ type Container struct {
 	ConmonCgroup string      `json:"conmonCgroup,omitempty"` // the cgroupfs path conmon goes in; "" stays
 	Bundle       string      `json:"bundle"`                 // folder with config.json, conmon's sockets
 	LogPath      string      `json:"logPath,omitempty"`      // the k8s-file log
+	Net          NetworkPlan `json:"net,omitzero"`           // its network, resolved at create (container_network.go)
 
 	State ContainerState `json:"state"`
 }
@@ -73,6 +74,9 @@ type ContainerState struct {
 	OCICreated bool `json:"ociCreated,omitempty"`
 	// Mounted says the root file system was mounted for it and not unmounted since.
 	Mounted bool `json:"mounted,omitempty"`
+	// Net is the network namespace berth made for it and what its networks gave it,
+	// until a cleanup tears them down.
+	Net NetworkState `json:"net,omitzero"`
 }
 
 // ObjectID and ObjectName make Container a state.Record.

@@ -46,6 +46,9 @@ func (r *Runtime) prepareBundle(ctx context.Context, c *Container, notifySocket 
 	if err := r.userNSSpec(c, so); err != nil {
 		return err
 	}
+	if err := r.podSpec(c, so); err != nil {
+		return err
+	}
 	cmd := spec.Command{Cmd: c.Config.Command}
 	if c.Config.Entrypoint != nil {
 		cmd.Entrypoint, cmd.EntrypointSet = *c.Config.Entrypoint, true
@@ -91,16 +94,10 @@ func (r *Runtime) specOptions(c *Container, rootfs, notifySocket string) (*spec.
 		Log:         r.log,
 	}
 	st.apply(&cfg, so)
-	switch cfg.Network {
-	case NetworkHost:
-		so.Namespaces.Network = spec.NSHost
-		if so.Hostname == "" {
-			// As podman: the host's network brings the host's name.
-			so.Namespaces.UTS = spec.NSHost
-		}
-	default:
-		// none, and the default until berth has networks: loopback only.
-		so.Namespaces.Network = spec.NSNone
+	// The network namespace: a bridge container's is made and set up here, before
+	// the spec that names it is written (container_netns.go).
+	if err := r.networkSpec(c, so); err != nil {
+		return nil, err
 	}
 	if so.Namespaces.UTS != spec.NSHost && so.Hostname == "" {
 		so.Hostname = shortID(c.ID)
@@ -108,6 +105,7 @@ func (r *Runtime) specOptions(c *Container, rootfs, notifySocket string) (*spec.
 	if err := r.etcFiles(c, so, st); err != nil {
 		return nil, err
 	}
+	r.shareEtcFiles(c, so)
 	if cfg.SdNotify == SdNotifyContainer || cfg.SdNotify == "" {
 		if notifySocket != "" {
 			// conmon binds notify.sock in this folder and relays what the container
@@ -147,7 +145,9 @@ func (r *Runtime) imageVolumes(c *Container, so *spec.Options, vols map[string]s
 
 // etcFiles writes the container's /etc/hostname, /etc/hosts and /etc/resolv.conf in
 // its bundle. With the host's network, /etc/hosts and /etc/resolv.conf are copies of
-// the host's; otherwise /etc/hosts names localhost and the container itself.
+// the host's; otherwise /etc/hosts names localhost and the container itself (its
+// addresses on a network, and host.containers.internal), and /etc/resolv.conf points
+// at aardvark-dns on networks that resolve names.
 func (r *Runtime) etcFiles(c *Container, so *spec.Options, st *specSettings) error {
 	hostname := so.Hostname
 	if hostname == "" {
@@ -170,12 +170,13 @@ func (r *Runtime) etcFiles(c *Container, so *spec.Options, st *specSettings) err
 		hosts.WriteString("127.0.0.1\tlocalhost localhost.localdomain localhost4 localhost4.localdomain4\n")
 		hosts.WriteString("::1\tlocalhost localhost.localdomain localhost6 localhost6.localdomain6\n")
 	}
-	fmt.Fprintf(&hosts, "127.0.1.1\t%s %s\n", hostname, c.Name)
+	hosts.WriteString(c.ownHostsLines(hostname))
 	for _, h := range st.hosts {
 		hosts.WriteString(h + "\n")
 	}
 	files["hosts"] = hosts.String()
 	if !st.noResolvConf {
+		st = c.withNetworkDNS(st) // aardvark-dns, on networks that resolve names
 		data, err := os.ReadFile("/etc/resolv.conf")
 		switch {
 		case len(st.dns)+len(st.dnsSearch)+len(st.dnsOpt) > 0:

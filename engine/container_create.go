@@ -29,6 +29,8 @@ type CreateOptions struct {
 	Pull PullOptions
 	// Replace removes a container that has the name first (--replace).
 	Replace bool
+
+	pod podJoin // the pod it joins (pod_join.go)
 }
 
 // CreateContainer creates a container: its image (pulled as Pull.Policy says), its
@@ -40,6 +42,10 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	if err := r.resolvePod(ctx, &o); err != nil {
+		return nil, err
+	}
+	defer r.podCreateDone(ctx, &o)
 	if o.Rootfs == "" {
 		if err := CheckImageName(o.Image); err != nil {
 			return nil, err
@@ -71,6 +77,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 	}
 	created := false
 	defer func() { volumes.release(ctx, created) }()
+	if err := r.lockPodForMember(ctx, &o); err != nil {
+		return nil, err
+	}
 	c, err := r.newRecord(ctx, o, img)
 	if err != nil {
 		return nil, err
@@ -101,12 +110,6 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 			err = fmt.Errorf("writing --cidfile %s: %w", o.CIDFile, err)
 			return nil, errors.Join(err, r.removeLocked(ctx, h))
 		}
-	}
-	if c.Config.Network == NetworkDefault {
-		// podman's default is its bridge network; until berth has networks, say that
-		// the container gets none rather than let a service wonder why.
-		r.log.Warn("networks are not supported yet: the container gets only a loopback interface "+
-			"(--network=host shares the host's network; --network=none silences this)", "container", c.Name)
 	}
 	created = true
 	return c, nil
@@ -177,6 +180,9 @@ func (r *Runtime) newRecord(ctx context.Context, o CreateOptions, img *Image) (*
 	}
 	if _, err := spec.ParseSignal(c.StopSignal); err != nil {
 		return nil, fmt.Errorf("stop signal of image %s: %w", o.Image, err)
+	}
+	if err := r.planNetwork(c, data); err != nil {
+		return nil, err
 	}
 	if err := r.planCgroups(c); err != nil {
 		return nil, err

@@ -30,7 +30,7 @@ func (r *Runtime) InspectContainer(ctx context.Context, ref string, size bool) (
 	p := r.processOf(ctx, c, &images, true)
 	d := &InspectContainerData{
 		ID: c.ID, Created: c.Created, Image: c.ImageID, ImageName: c.ImageName, Name: c.Name,
-		State: inspectState(c), Driver: r.store.GraphDriverName(),
+		State: inspectState(c), Driver: r.store.GraphDriverName(), Pod: c.Config.Pod, IsInfra: c.Config.PodInfra,
 		OCIRuntime: c.Runtime.Name, OCIConfigPath: filepath.Join(c.Bundle, "config.json"),
 		ConmonPidFile: filepath.Join(c.Bundle, "conmon.pid"), PidFile: filepath.Join(c.Bundle, "pidfile"),
 		EffectiveCaps: []string{}, BoundingCaps: []string{}, ExecIDs: []string{}, Dependencies: []string{},
@@ -61,6 +61,7 @@ func (r *Runtime) InspectContainer(ctx context.Context, ref string, size bool) (
 	if size {
 		r.inspectSize(ctx, d, c)
 	}
+	r.inspectNetwork(c, d)
 	return d, nil
 }
 
@@ -124,9 +125,6 @@ func (r *Runtime) inspectHostConfig(c *Container, s *specs.Spec) *InspectContain
 		if c.Runtime.SystemdCgroup {
 			hc.CgroupParent, _, _ = strings.Cut(c.CgroupsPath, ":")
 		}
-	}
-	if cfg.Network == NetworkHost {
-		hc.NetworkMode = NetworkHost
 	}
 	logType := cfg.LogDriver
 	if logType == "" {

@@ -193,22 +193,24 @@ type InspectMount struct {
 	Propagation string   `json:"Propagation"`
 }
 
-// InspectNetworkSettings is the container's network (berth has no networks yet: a
-// private namespace with loopback only, or the host's).
+// InspectNetworkSettings is the container's network: the top-level addresses for a
+// container on the default network alone, every network in Networks
+// (container_network_inspect.go).
 type InspectNetworkSettings struct {
-	EndpointID             string                       `json:"EndpointID"`
-	Gateway                string                       `json:"Gateway"`
-	IPAddress              string                       `json:"IPAddress"`
-	IPPrefixLen            int                          `json:"IPPrefixLen"`
-	IPv6Gateway            string                       `json:"IPv6Gateway"`
-	GlobalIPv6Address      string                       `json:"GlobalIPv6Address"`
-	GlobalIPv6PrefixLen    int                          `json:"GlobalIPv6PrefixLen"`
-	MacAddress             string                       `json:"MacAddress"`
-	Bridge                 string                       `json:"Bridge"`
-	SandboxID              string                       `json:"SandboxID"`
-	HairpinMode            bool                         `json:"HairpinMode"`
-	LinkLocalIPv6Address   string                       `json:"LinkLocalIPv6Address"`
-	LinkLocalIPv6PrefixLen int                          `json:"LinkLocalIPv6PrefixLen"`
-	Ports                  map[string][]InspectHostPort `json:"Ports"`
-	SandboxKey             string                       `json:"SandboxKey"`
+	EndpointID             string                               `json:"EndpointID"`
+	Gateway                string                               `json:"Gateway"`
+	IPAddress              string                               `json:"IPAddress"`
+	IPPrefixLen            int                                  `json:"IPPrefixLen"`
+	IPv6Gateway            string                               `json:"IPv6Gateway"`
+	GlobalIPv6Address      string                               `json:"GlobalIPv6Address"`
+	GlobalIPv6PrefixLen    int                                  `json:"GlobalIPv6PrefixLen"`
+	MacAddress             string                               `json:"MacAddress"`
+	Bridge                 string                               `json:"Bridge"`
+	SandboxID              string                               `json:"SandboxID"`
+	HairpinMode            bool                                 `json:"HairpinMode"`
+	LinkLocalIPv6Address   string                               `json:"LinkLocalIPv6Address"`
+	LinkLocalIPv6PrefixLen int                                  `json:"LinkLocalIPv6PrefixLen"`
+	Ports                  map[string][]InspectHostPort         `json:"Ports"`
+	SandboxKey             string                               `json:"SandboxKey"`
+	Networks               map[string]*InspectAdditionalNetwork `json:"Networks,omitempty"`
 }

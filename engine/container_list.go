@@ -32,8 +32,12 @@ type ContainerSummary struct {
 	Labels     map[string]string
 	Mounts     []string // destinations of the user's mounts
 	Networks   []string
+	Ports      []PortMapping // published ports
 	AutoRemove bool
 	CIDFile    string
+	// Pod and PodName are the container's pod; IsInfra marks the pod's infra.
+	Pod, PodName string
+	IsInfra      bool
 }
 
 // Exited reports whether the container ran and ended.
@@ -94,9 +98,10 @@ func (r *Runtime) summarize(ctx context.Context, c *Container, images *imageConf
 		Created: c.Created, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt,
 		State: c.State.Status, ExitCode: c.State.ExitCode, Pid: c.State.Pid,
 		Labels: c.Labels, AutoRemove: c.Config.AutoRemove, CIDFile: c.Config.CIDFile,
-		Mounts: userMountDestinations(&c.Config), Networks: []string{},
+		Mounts: userMountDestinations(&c.Config), Networks: c.containerNetworks(), Ports: c.PublishedPorts(),
 	}
 	s.Command = r.processOf(ctx, c, images, false).Command
+	s.Pod, s.PodName, s.IsInfra = c.Config.Pod, r.podName(c.Config.Pod), c.Config.PodInfra
 	return s
 }
 

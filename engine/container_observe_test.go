@@ -144,7 +144,7 @@ func TestContainerListAndInspect(t *testing.T) {
 		t.Errorf("inspect obs-run Config: %+v", cfg)
 	}
 	hc := d.HostConfig
-	if hc.NetworkMode != "none" || hc.LogConfig.Type != "k8s-file" || hc.LogConfig.Path == "" || hc.RestartPolicy.Name != "no" ||
+	if hc.NetworkMode != "bridge" || hc.LogConfig.Type != "k8s-file" || hc.LogConfig.Path == "" || hc.RestartPolicy.Name != "no" ||
 		!slices.Contains(d.BoundingCaps, "CAP_NET_ADMIN") || slices.Contains(d.BoundingCaps, "CAP_CHOWN") ||
 		!slices.Equal(hc.CapAdd, []string{"CAP_NET_ADMIN"}) || !slices.Equal(hc.CapDrop, []string{"CAP_CHOWN"}) {
 		t.Errorf("inspect obs-run HostConfig: %+v, caps %v", hc, d.BoundingCaps)

@@ -159,6 +159,9 @@ func (r *Runtime) exitCommand(c *Container) (string, []string, error) {
 	if c.Config.AutoRemove {
 		args = append(args, "--rm")
 	}
+	if c.Config.Pod != "" {
+		args = append(args, "--pod", c.Config.Pod) // for the pod's exit policy
+	}
 	return prog[0], append(args, c.ID), nil
 }
 

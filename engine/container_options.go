@@ -23,9 +23,18 @@ type ContainerConfig struct {
 	Labels      map[string]string `json:"labels,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 
-	// Network is "" (the default: a network namespace of its own, with only a
-	// loopback interface until berth has networks), "none" or "host".
-	Network string `json:"network,omitempty"`
+	// The network (container_network.go). Network and Networks are --network values
+	// (Network first): "" or bridge (the default network), none, host, private,
+	// container:ID|NAME, ns:PATH, or networks NAME[:ip=,ip6=,mac=,alias=,interface_name=].
+	// IP, IP6 and MACAddress are for the only network; NetworkAliases for all.
+	Network        string   `json:"network,omitempty"`
+	Networks       []string `json:"networks,omitempty"`
+	IP             string   `json:"ip,omitempty"`
+	IP6            string   `json:"ip6,omitempty"`
+	MACAddress     string   `json:"macAddress,omitempty"`
+	NetworkAliases []string `json:"networkAliases,omitempty"`
+	Publish        []string `json:"publish,omitempty"`    // -p [[IP:][HOST-PORT]:]PORT[/PROTOCOL]
+	PublishAll     bool     `json:"publishAll,omitempty"` // -P: the exposed ports, on random host ports
 
 	StopSignal  string `json:"stopSignal,omitempty"`  // --stop-signal; else the image's, else SIGTERM
 	StopTimeout *uint  `json:"stopTimeout,omitempty"` // --stop-timeout; else containers.conf's (10 s)
@@ -64,7 +73,7 @@ type ContainerConfig struct {
 	DNS           []string `json:"dns,omitempty"`       // --dns IP, or none
 	DNSOptions    []string `json:"dnsOptions,omitempty"`
 	DNSSearch     []string `json:"dnsSearch,omitempty"`
-	Expose        []string `json:"expose,omitempty"`      // --expose PORT[/PROTO]: recorded only, as podman without -P
+	Expose        []string `json:"expose,omitempty"`      // --expose PORT[/PROTO]: shown by inspect, published by -P
 	ImageVolume   string   `json:"imageVolume,omitempty"` // --image-volume bind (default), tmpfs, ignore
 
 	// Privileged is --privileged: every capability, the host's devices, no seccomp
@@ -86,6 +95,12 @@ type ContainerConfig struct {
 	// image (container_rootfs.go); with :O, on an overlay whose changes are dropped
 	// when the container stops.
 	Rootfs string `json:"rootfs,omitempty"`
+
+	// Pod is --pod: the pod the container joins (a name or ID, or new:NAME to create
+	// one); the record keeps the pod's ID (pod_join.go). PodInfra marks the pod's
+	// infra container, which only CreatePod makes.
+	Pod      string `json:"pod,omitempty"`
+	PodInfra bool   `json:"podInfra,omitempty"`
 
 	// ExitCommand is the program conmon runs when the container exits, without its
 	// "container cleanup ID" arguments: the berth binary and its global flags. Empty
@@ -139,7 +154,7 @@ func (c *ContainerConfig) Validate() error {
 	if c.LogDriver == "passthrough" && c.Terminal {
 		return fmt.Errorf("--log-driver=passthrough cannot be used with --tty")
 	}
-	if err := CheckNetworkMode(c.Network); err != nil {
+	if _, err := c.networkRequest(); err != nil {
 		return err
 	}
 	if c.StopSignal != "" {
@@ -160,15 +175,4 @@ func (c *ContainerConfig) Validate() error {
 	}
 	_, err := c.userNSSettings()
 	return err
-}
-
-// CheckNetworkMode accepts the --network modes berth implements: none and host, and
-// the default (empty). Networks, slirp4netns, pasta, container: and ns: modes are
-// another part of the engine, not there yet.
-func CheckNetworkMode(mode string) error {
-	switch mode {
-	case NetworkDefault, NetworkNone, NetworkHost:
-		return nil
-	}
-	return fmt.Errorf("--network=%s is not supported yet (only none and host): %w", mode, ErrUnsupported)
 }

@@ -39,6 +39,9 @@ func (r *Runtime) RemoveContainer(ctx context.Context, ref string, o RemoveConta
 		return err
 	}
 	defer h.release()
+	if err := r.checkInfraRemoval(h.c); err != nil {
+		return err
+	}
 	if err := r.syncLocked(ctx, h); err != nil {
 		return err
 	}
@@ -72,6 +75,9 @@ func (r *Runtime) RemoveAllContainers(ctx context.Context, o RemoveContainerOpti
 	var errs []error
 	o.Ignore = true // one removed by someone else meanwhile is fine
 	for _, c := range list {
+		if c.Config.PodInfra {
+			continue // goes with its pod
+		}
 		if err := r.RemoveContainer(ctx, c.ID, o); err != nil {
 			errs = append(errs, err)
 			continue
@@ -121,8 +127,9 @@ func (r *Runtime) removeLocked(ctx context.Context, h *held) error {
 }
 
 // cleanupLocked releases what a container holds while it runs or after it ran: the
-// runtime's state of it, and the mount of its root file system. It changes neither
-// its status nor the stored record: the caller saves or removes it.
+// runtime's state of it, its network (container_netns.go), and the mount of its root
+// file system. It changes neither its status nor the stored record: the caller saves
+// or removes it.
 func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
 	return r.cleanupAlong(ctx, c, nil)
 }
@@ -136,6 +143,9 @@ func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
 // a later cleanup or rm tries again; every step tolerates what was done already.
 func (r *Runtime) cleanupAlong(ctx context.Context, c *Container, along func() error) error {
 	rest := func() error {
+		if err := r.releaseNetwork(c); err != nil {
+			return err
+		}
 		if err := r.releaseRootfs(c); err != nil {
 			return err
 		}

@@ -67,6 +67,10 @@ func (r *Runtime) startLocked(ctx context.Context, h *held, o StartOptions, atta
 		// Undone even when ctx is cancelled: a half-started container must not stay.
 		return errors.Join(err, r.cleanupLocked(context.WithoutCancel(ctx), c), h.save())
 	}
+	// A pod's container joins the namespaces of the pod's infra, which runs first.
+	if err := r.startPodInfra(ctx, c); err != nil {
+		return fail(err)
+	}
 	if err := r.prepareBundle(ctx, c, o.NotifySocket); err != nil {
 		return fail(err)
 	}

@@ -367,6 +367,7 @@ func existsContainerCommand(g *globals) *cobra.Command {
 // its output goes nowhere useful.
 func cleanupCommand(g *globals) *cobra.Command {
 	var rm bool
+	var pod string
 	cmd := &cobra.Command{
 		Use:    "cleanup [--rm] CONTAINER",
 		Short:  "Clean up after a container exited (run by conmon)",
@@ -377,10 +378,15 @@ func cleanupCommand(g *globals) *cobra.Command {
 			signal.Ignore(syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 			ctx := context.WithoutCancel(cmd.Context())
 			return g.withEngine(ctx, func(rt *engine.Runtime) error {
-				return rt.CleanupContainer(ctx, args[0], rm)
+				err := rt.CleanupContainer(ctx, args[0], rm)
+				if pod == "" {
+					return err
+				}
+				return errors.Join(err, rt.PodMemberExited(ctx, pod))
 			})
 		},
 	}
 	cmd.Flags().BoolVar(&rm, "rm", false, "remove the container")
+	cmd.Flags().StringVar(&pod, "pod", "", "the container's pod, whose exit policy applies")
 	return cmd
 }

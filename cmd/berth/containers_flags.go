@@ -16,7 +16,7 @@ import (
 // createFlags are the flags create and run share.
 type createFlags struct {
 	name, cidfile, pull, cgroups, sdnotify, user, workdir, entrypoint, hostname string
-	network, logDriver, stopSignal                                              string
+	logDriver, stopSignal                                                       string
 	env, envFile, labels, annotations                                           []string
 	replace, rm, tty, interactive                                               bool
 	stopTimeout                                                                 uint
@@ -35,6 +35,8 @@ type createFlags struct {
 	userns, subuidname, subgidname string
 	uidmap, gidmap                 []string
 	decryptionKeys                 []string
+	pod, podIDFile                 string // --pod, --pod-id-file (pods.go)
+	net                            netFlags
 }
 
 func (cf *createFlags) register(f *pflag.FlagSet) {
@@ -55,9 +57,7 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.Bool("help", false, "help for this command")
 	f.StringArrayVarP(&cf.labels, "label", "l", nil, "set a label (key=value)")
 	f.StringArrayVar(&cf.annotations, "annotation", nil, "set an annotation (key=value)")
-	f.StringVar(&cf.network, "network", "", "network mode: none or host")
-	f.StringVar(&cf.network, "net", "", "alias of --network")
-	_ = f.MarkHidden("net")
+	cf.net.register(f) // containers_network_flags.go
 	f.StringVar(&cf.logDriver, "log-driver", "", "log driver: k8s-file, journald, passthrough, none")
 	f.StringVar(&cf.stopSignal, "stop-signal", "", "signal that stops the container (default: the image's, else SIGTERM)")
 	f.UintVar(&cf.stopTimeout, "stop-timeout", 0, "seconds to wait for the stop signal before SIGKILL (default 10)")
@@ -76,6 +76,8 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.pf.platform, "platform", "", "OS/ARCH[/VARIANT] of the image to pull")
 	f.BoolVarP(&cf.pf.quiet, "quiet", "q", false, "do not show the pull's progress")
 	f.StringArrayVar(&cf.decryptionKeys, "decryption-key", nil, "KEY[:PASSPHRASE]: a private key that decrypts the image's encrypted layers")
+	f.StringVar(&cf.pod, "pod", "", "join this pod (name or ID), or new:NAME to create it")
+	f.StringVar(&cf.podIDFile, "pod-id-file", "", "join the pod whose ID this file holds")
 	cf.registerSpec(f)
 	registerUnsupported(f)
 }
@@ -97,7 +99,8 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 		o.Image, c.Rootfs = "", abs
 	}
 	c.Name, c.Command, c.User, c.WorkDir, c.Hostname = cf.name, command, cf.user, cf.workdir, cf.hostname
-	c.Network, c.LogDriver, c.StopSignal = cf.network, cf.logDriver, cf.stopSignal
+	c.LogDriver, c.StopSignal = cf.logDriver, cf.stopSignal
+	cf.net.apply(c)
 	c.AutoRemove, c.Terminal, c.Interactive = cf.rm, cf.tty, cf.interactive
 	c.CgroupsMode, c.SdNotify = cf.cgroups, cf.sdnotify
 	if cf.replace && cf.name == "" {
@@ -136,6 +139,9 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 		return o, fmt.Errorf("--pull: %w", err)
 	}
 	o.Pull.DecryptionKeys = cf.decryptionKeys
+	if c.Pod, err = podFlag(cf.pod, cf.podIDFile); err != nil {
+		return o, err
+	}
 	if err := c.Validate(); err != nil {
 		return o, err
 	}

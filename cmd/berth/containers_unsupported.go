@@ -19,7 +19,7 @@ var (
 		{"health-on-failure", ""}, {"health-retries", ""}, {"health-start-period", ""},
 		{"health-startup-cmd", ""}, {"health-startup-interval", ""}, {"health-startup-retries", ""},
 		{"health-startup-success", ""}, {"health-startup-timeout", ""}, {"health-timeout", ""},
-		{"ip", ""}, {"ip6", ""}, {"network-alias", ""}, {"pod", ""}, {"publish", "p"}, {"secret", ""},
+		{"secret", ""},
 	}
 )
 

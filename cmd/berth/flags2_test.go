@@ -122,13 +122,9 @@ func TestRunRootfsFlag(t *testing.T) {
 func TestRunStillUnsupported(t *testing.T) {
 	e := newCtrEnv(t)
 	for _, args := range [][]string{
-		{"--health-cmd", "true"}, {"--pod", "p"}, {"--secret", "s"}, {"--publish", "80:80"}, {"-p", "80:80"},
-		{"--ip", "10.0.0.2"}, {"--ip6", "fd00::2"}, {"--network-alias", "db"}, {"--health-on-failure", "kill"},
+		{"--health-cmd", "true"}, {"--secret", "s"}, {"--health-on-failure", "kill"},
 	} {
 		name := strings.TrimLeft(args[0], "-")
-		if name == "p" {
-			name = "publish"
-		}
 		r := e.run(t, append(append([]string{"run", "--rm"}, args...), e.ref, "true")...)
 		oneLineError(t, r, 125, "--"+name+" is not supported yet")
 	}

@@ -43,6 +43,7 @@ type psFlags struct {
 	filters                                []string
 	all, quiet, noTrunc, noHeading, latest bool
 	last                                   int
+	pod                                    bool // --pod: the POD ID and PODNAME columns
 }
 
 func psCommand(g *globals, use string, aliases ...string) *cobra.Command {
@@ -72,6 +73,7 @@ func psCommand(g *globals, use string, aliases ...string) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.BoolVarP(&pf.all, "all", "a", false, "show all containers (default: running ones only)")
+	f.BoolVarP(&pf.pod, "pod", "p", false, "show the pod of each container")
 	f.StringArrayVarP(&pf.filters, "filter", "f", nil, "filter: id=, name=, label=, status=, exited=, ancestor=, before=, since=")
 	f.StringVar(&pf.format, "format", "", "Go template or json")
 	f.IntVarP(&pf.last, "last", "n", -1, "show the n last created containers (all states)")
@@ -103,6 +105,9 @@ func (pf *psFlags) write(cmd *cobra.Command, list []engine.ContainerSummary) err
 	format := pf.format
 	if format == "" {
 		format = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.CreatedHuman}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+		if pf.pod {
+			format += "\t{{.Pod}}\t{{.PodName}}"
+		}
 	}
 	return pf.render(w, format, list, now)
 }
@@ -114,7 +119,7 @@ func (pf *psFlags) render(w io.Writer, format string, list []engine.ContainerSum
 	}
 	if rpt.RenderHeaders && !pf.noHeading {
 		hdrs := report.Headers(psRow{}, map[string]string{
-			"ID": "container id", "CreatedHuman": "created", "RunningFor": "running for", "PodName": "podname",
+			"ID": "container id", "CreatedHuman": "created", "RunningFor": "running for", "PodName": "podname", "Pod": "pod id",
 		})
 		if err := rpt.Execute(hdrs); err != nil {
 			return err
@@ -186,10 +191,11 @@ func (pf *psFlags) row(s engine.ContainerSummary, now time.Time) psRow {
 	return psRow{
 		ID: pf.id(s.ID), Image: s.Image, ImageID: pf.id(s.ImageID), Command: command,
 		CreatedAt: s.Created.String(), CreatedHuman: created, RunningFor: created,
-		Status: psStatus(s, now), State: s.State, Names: s.Name,
+		Status: psStatus(s, now), State: s.State, Names: s.Name, Ports: engine.FormatPorts(s.Ports),
 		Networks: strings.Join(s.Networks, ","), Mounts: strings.Join(s.Mounts, ","), CIDFile: s.CIDFile,
 		Created: s.Created, StartedAt: s.StartedAt.Unix(), ExitedAt: s.FinishedAt.Unix(),
 		Pid: s.Pid, ExitCode: s.ExitCode, Exited: s.Exited(), AutoRemove: s.AutoRemove, Labels: s.Labels,
+		Pod: pf.id(s.Pod), PodName: s.PodName, IsInfra: s.IsInfra,
 	}
 }
 
@@ -206,6 +212,9 @@ func psStatus(s engine.ContainerSummary, now time.Time) string {
 	}
 	return strings.ToUpper(s.State[:1]) + s.State[1:]
 }
+
+// psPort is a published port as ps --format json shows it (libnetwork's JSON).
+type psPort = engine.PortMapping
 
 // psJSON is one container of `ps --format json`, with podman's field names.
 type psJSON struct {
@@ -229,7 +238,7 @@ type psJSON struct {
 	Pid        int               `json:"Pid"`
 	Pod        string            `json:"Pod"`
 	PodName    string            `json:"PodName"`
-	Ports      []struct{}        `json:"Ports"`
+	Ports      []psPort          `json:"Ports"`
 	Restarts   uint              `json:"Restarts"`
 	Size       *struct{}         `json:"Size"`
 	StartedAt  int64             `json:"StartedAt"`
@@ -243,7 +252,7 @@ func newPsJSON(s engine.ContainerSummary, now time.Time) psJSON {
 		CreatedAt: units.HumanDuration(now.Sub(s.Created)) + " ago", CIDFile: s.CIDFile,
 		Exited: s.Exited(), ExitedAt: s.FinishedAt.Unix(), ExitCode: s.ExitCode, ID: s.ID,
 		Image: s.Image, ImageID: s.ImageID, Labels: s.Labels, Mounts: s.Mounts, Names: []string{s.Name},
-		Networks: s.Networks, Pid: s.Pid, StartedAt: s.StartedAt.Unix(), State: s.State,
-		Status: psStatus(s, now),
+		Networks: s.Networks, Pid: s.Pid, StartedAt: s.StartedAt.Unix(), State: s.State, Ports: s.Ports,
+		Status: psStatus(s, now), Pod: s.Pod, PodName: s.PodName, IsInfra: s.IsInfra,
 	}
 }

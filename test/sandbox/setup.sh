@@ -12,7 +12,8 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 need_root
 
-pkgs=systemd,systemd-sysv,dbus,libpam-systemd,conmon,crun,catatonit,containernetworking-plugins,busybox-static
+# netavark, aardvark-dns and iptables for bridge networks; uidmap for rootless users.
+pkgs=systemd,systemd-sysv,dbus,libpam-systemd,conmon,crun,catatonit,containernetworking-plugins,busybox-static,netavark,aardvark-dns,iptables,uidmap
 [ -n "${BERTH_SANDBOX_PACKAGES:-}" ] && pkgs+=,$BERTH_SANDBOX_PACKAGES
 stamp="bookworm minbase $pkgs"
 t0=$(date +%s.%N)
