@@ -17,20 +17,23 @@ type engine struct {
 	name, path string
 	dir        string   // its temporary folder: root/, run/ (and podman's tmp/)
 	global     []string // global flags, the same for both engines but for podman's extras
+	env        []string // extra environment of every command (CONTAINERS_CONF)
 	version    string
 }
 
 // newEngine sets both engines up alike: overlay, runc, cgroupfs (this machine has no
 // systemd to be a cgroup manager), and temporary roots. podman also gets its libpod
-// state folder there (--tmpdir; berth keeps that state in its run root). podman's
-// event log stays its default (a file here, without journald; none made no
-// difference to its times).
+// state folder there (--tmpdir; berth keeps that state in its run root), and its
+// network files (--network-config-dir; berth keeps them in its root). podman's event
+// log stays its default (a file here, without journald; none made no difference to
+// its times). podman 4.3 keeps its IP allocations in /run/containers/networks
+// whatever the flags; berth in its run root.
 func newEngine(name, path, work string) *engine {
 	dir := filepath.Join(work, name)
 	g := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
 		"--storage-driver", "overlay", "--runtime", "runc", "--cgroup-manager", "cgroupfs"}
 	if name == "podman" {
-		g = append(g, "--tmpdir", filepath.Join(dir, "tmp"))
+		g = append(g, "--tmpdir", filepath.Join(dir, "tmp"), "--network-config-dir", filepath.Join(dir, "networks"))
 	}
 	return &engine{name: name, path: path, dir: dir, global: g}
 }
@@ -64,6 +67,7 @@ func (e *engine) quiet(timeout time.Duration, args ...string) (string, error) {
 	defer cancel()
 	argv := e.argv(args...)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), e.env...)
 	cmd.WaitDelay = time.Second
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -72,11 +76,19 @@ func (e *engine) quiet(timeout time.Duration, args ...string) (string, error) {
 	return string(out), nil
 }
 
-// teardown removes every container the engine has, then unmounts what its storage
-// left mounted under its folder, so that the folder can go.
+// teardown removes every pod, container and network the engine has (pods first:
+// their infra containers go with them), then unmounts what its storage left mounted
+// under its folder, so that the folder can go. Each step runs even when one before
+// failed.
 func (e *engine) teardown(timeout time.Duration) {
-	if _, err := e.quiet(timeout, "rm", "-a", "-f", "-t", "0"); err != nil {
-		fmt.Fprintf(os.Stderr, "enginebench: cleanup: %v\n", err)
+	for _, args := range [][]string{
+		{"pod", "rm", "-a", "-f", "-t", "0"},
+		{"rm", "-a", "-f", "-t", "0"},
+		{"network", "prune", "-f"},
+	} {
+		if _, err := e.quiet(timeout, args...); err != nil {
+			fmt.Fprintf(os.Stderr, "enginebench: cleanup: %v\n", err)
+		}
 	}
 	unmountUnder(e.dir)
 }

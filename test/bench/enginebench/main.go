@@ -6,22 +6,36 @@
 //   - `run -d --sdnotify=conmon IMG sleep 100`: the time until READY=1 arrives on a
 //     NOTIFY_SOCKET the benchmark listens on, as systemd would (and that MAINPID is
 //     conmon);
+//   - `run --rm IMG true` on the default bridge network, with no other container (so
+//     that the bridge comes and goes with it, as for a user), and with an idle
+//     container keeping the bridge up;
+//   - a pod of two members to READY, with the commands of a Quadlet .pod and two
+//     .container units: from `pod create` to the last member's READY=1;
 //   - the peak RSS of each command;
 //   - what stays resident per idle container (it must be conmon alone).
 //
+// Both engines use the same bridge (podman0, 10.88.0.0/16), so they never run
+// containers at the same time; the bridge measurements are skipped when podman0 is
+// up before they start (someone else's), and the benchmark warns when it leaves the
+// bridge or NAT rules for 10.88.0.0/16 behind.
+//
 // Podman runs only when it is installed (/usr/bin/podman or -podman); the benchmark
-// never installs it. It prints the issue's targets next to the figures. It never
-// fails on speed, only (exit status 1) when a berth command fails. Needs root.
+// never installs it. It prints the issues' targets next to the figures. It never
+// fails on speed, only (exit status 1) when a berth command fails or it was
+// interrupted; it removes what the engines made even then. Needs root.
 //
 //	go run ./test/bench/enginebench [-berth PATH] [-podman PATH] [-runs N] [-image REF]
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -79,13 +93,26 @@ func run() int {
 	if err != nil {
 		return fail(err)
 	}
+	conf, err := writeContainersConf(work)
+	if err != nil {
+		os.RemoveAll(work)
+		return fail(err)
+	}
 	engines, err := engines(o, work)
 	if err != nil {
 		os.RemoveAll(work)
 		return fail(err)
 	}
-	b := &bencher{opts: o, work: work}
+	// A signal stops the measurements; the deferred cleanup still runs.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := &bencher{ctx: ctx, opts: o, work: work, conf: conf, host: readHostNet()}
 	defer b.cleanup(engines)
+	for _, e := range engines {
+		if conf != "" {
+			e.env = append(e.env, "CONTAINERS_CONF="+conf)
+		}
+	}
 	for _, e := range engines {
 		if err := e.setup(b); err != nil {
 			if e.name == "berth" {
@@ -99,6 +126,10 @@ func run() int {
 	b.printHeader()
 	ok = b.measure()
 	b.report(os.Stdout)
+	if b.stopped() {
+		fmt.Fprintln(os.Stderr, "enginebench: interrupted; cleaning up")
+		return 1
+	}
 	if !ok {
 		return 1
 	}

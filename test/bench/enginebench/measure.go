@@ -6,23 +6,33 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // Measurement names, also the report's rows.
 const (
-	mPull  = "pull"
-	mRunRm = "run --rm"
-	mRunD  = "run -d"
-	mReady = "READY=1"
-	mRm    = "rm -f"
+	mPull       = "pull"
+	mRunRm      = "run --rm"
+	mRunD       = "run -d"
+	mReady      = "READY=1"
+	mRm         = "rm -f"
+	mBridge     = "run --rm bridge"
+	mBridgeKept = "run --rm bridge, kept up"
+	mPodReady   = "pod to READY=1"
+	mPodCreate  = "pod create"
+	mPodStart   = "pod start"
+	mPodRun     = "pod member run -d"
+	mPodRm      = "pod rm -f"
 )
 
 // bencher runs the measurements and keeps their results.
 type bencher struct {
+	ctx     context.Context // cancelled on SIGINT or SIGTERM: stop measuring, clean up, report
 	opts    options
 	work    string
+	conf    string   // the containers.conf both engines read (CONTAINERS_CONF), or ""
+	host    hostNet  // podman0 and its NAT rules before the benchmark
+	infra   []string // what each engine's pod infra container runs, for the report
 	engines []*engine
 	samples map[string]map[string][]sample // engine → measurement → samples
 	ready   map[string]*readyStats         // engine → READY=1 figures
@@ -37,9 +47,11 @@ const markerEnv = "ENGINEBENCH_MARK"
 
 // do runs an engine command through a runner and fails on a non-zero exit status.
 func (b *bencher) do(e *engine, what string, env []string, args ...string) (sample, error) {
+	// Not b.ctx: after a signal, the command under way ends on its own, so that the
+	// cleanup does not race it.
 	ctx, cancel := context.WithTimeout(context.Background(), b.opts.timeout)
 	defer cancel()
-	env = append(env, markerEnv+"="+b.work)
+	env = append(append(env, e.env...), markerEnv+"="+b.work)
 	s, err := measureCmd(ctx, e.argv(args...), env)
 	if err == nil && s.status != 0 {
 		err = fmt.Errorf("exit status %d: %s", s.status, lastLines(s.output, 3))
@@ -86,7 +98,11 @@ func (b *bencher) measure() bool {
 		return err
 	})
 	b.alternate(mReady, b.readyOnce)
+	b.measureBridge()
 	for _, e := range b.engines {
+		if b.stopped() {
+			break
+		}
 		if err := b.idleMemory(e); err != nil {
 			b.fail(e, "idle", err)
 		}
@@ -99,6 +115,9 @@ func (b *bencher) measure() bool {
 func (b *bencher) alternate(what string, f func(e *engine, i int, measured bool) error) {
 	fmt.Fprintf(os.Stderr, "enginebench: %s, %d+%d runs per engine\n", what, b.opts.warmups, b.opts.runs)
 	for i := range b.opts.warmups + b.opts.runs {
+		if b.stopped() {
+			return
+		}
 		order := slices.Clone(b.engines)
 		if i%2 == 1 {
 			slices.Reverse(order)
@@ -114,6 +133,9 @@ func (b *bencher) alternate(what string, f func(e *engine, i int, measured bool)
 	}
 }
 
+// stopped says whether a signal asked the benchmark to stop.
+func (b *bencher) stopped() bool { return b.ctx != nil && b.ctx.Err() != nil }
+
 // lastLines keeps the last n non-empty lines of s, joined with " | ".
 func lastLines(s string, n int) string {
 	var lines []string
@@ -128,11 +150,13 @@ func lastLines(s string, n int) string {
 	return strings.Join(lines, " | ")
 }
 
-// cleanup removes the containers and the temporary folders (unless -keep).
+// cleanup removes the engines' pods, containers and networks and the temporary
+// folders (unless -keep), then checks that no bridge or NAT rule of theirs is left.
 func (b *bencher) cleanup(all []*engine) {
 	for _, e := range all {
 		e.teardown(b.opts.timeout)
 	}
+	b.checkHostNet(os.Stdout)
 	if b.opts.keep {
 		fmt.Fprintf(os.Stderr, "enginebench: kept %s\n", b.work)
 		return
@@ -141,34 +165,6 @@ func (b *bencher) cleanup(all []*engine) {
 		fmt.Fprintf(os.Stderr, "enginebench: removing %s: %v\n", b.work, err)
 	}
 }
-
-// podmanNofile is the NOFILE limit podman gives a rootful container by default.
-const podmanNofile = 1048576
-
-// podmanNproc is the NPROC limit in podman's containers.conf defaults; podman 4.3 sets
-// more than that when no --ulimit=nproc is given.
-const podmanNproc = 32768
-
-// runArgs is `run` with the flags both engines get, then args: no network, and, where
-// the NOFILE hard limit is below podman's default (here 20000, without
-// CAP_SYS_RESOURCE), explicit nofile and nproc limits. Without them podman fails
-// here ("error setting rlimit type 7", then type 6); berth clamps its defaults to the
-// hard limits, but gets the same flags so that both containers are alike.
-func (b *bencher) runArgs(args ...string) []string {
-	out := []string{"run", "--network=none"}
-	var nofile, nproc syscall.Rlimit
-	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &nofile) == nil && nofile.Max < podmanNofile {
-		np := uint64(podmanNproc)
-		if syscall.Getrlimit(rlimitNproc, &nproc) == nil {
-			np = min(np, nproc.Max)
-		}
-		out = append(out, fmt.Sprintf("--ulimit=nofile=%d:%d", nofile.Max, nofile.Max), fmt.Sprintf("--ulimit=nproc=%d:%d", np, np))
-	}
-	return append(out, args...)
-}
-
-// rlimitNproc is RLIMIT_NPROC, which package syscall does not name.
-const rlimitNproc = 6
 
 // settle gives conmon's exit and cleanup commands of a removed container a moment,
 // so that they do not overlap the next measured run. Not measured.

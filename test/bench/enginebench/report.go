@@ -10,10 +10,12 @@ import (
 	"time"
 )
 
-// Reference figures (DESIGN.md and issue 3: Debian's podman 4.3.1 on this kind of
-// machine, runc, overlay) and berth's targets as fractions of podman's.
+// Reference figures (DESIGN.md and issues 3 and 4: Debian's podman 4.3.1 on this kind
+// of machine, runc, overlay) and berth's targets as fractions of podman's.
 const (
 	refRunRm      = 300 * time.Millisecond // "about 285-315 ms"
+	refBridge     = 560 * time.Millisecond // run --rm on the default bridge
+	targetBridge  = 0.6
 	refReadyLow   = 210 * time.Millisecond // unit start to READY under systemd: 0.21-0.24 s
 	refReadyHigh  = 240 * time.Millisecond
 	targetRunRm   = 0.6
@@ -28,6 +30,16 @@ func (b *bencher) printHeader() {
 		runtime.NumCPU(), readTrim("/proc/sys/kernel/osrelease"), loadAvg())
 	fmt.Printf("setup:    %s; overlay, runc, cgroupfs; temporary --root/--runroot in %s\n", o.image, b.work)
 	fmt.Printf("run:      %s IMG ... (both engines)\n", strings.Join(b.runArgs(), " "))
+	fmt.Printf("bridge:   %s IMG true, alone (%s comes and goes with it) and with an idle container keeping %s up\n",
+		strings.Join(b.bridgeArgs("--rm"), " "), bridgeName, bridgeName)
+	fmt.Printf("pod:      %s; pod start %s; then at once, as systemd starts the members' units:\n",
+		strings.Join(b.podCreateArgs(), " "), podName)
+	fmt.Printf("          %s (×%d, each with its own NOTIFY_SOCKET); timed to the last READY=1\n",
+		strings.Join(b.memberArgs("NAME"), " "), len(podMembers))
+	if b.conf != "" {
+		fmt.Printf("config:   CONTAINERS_CONF=%s (%s with default_ulimits = the limits above: podman's pod infra container takes no --ulimit)\n",
+			b.conf, systemContainersConf)
+	}
 	for _, e := range b.engines {
 		fmt.Printf("%-9s %s (%s)\n", e.name+":", e.path, e.version)
 	}
@@ -73,6 +85,13 @@ func (b *bencher) printTimes(w io.Writer) {
 		{"run -d --sdnotify=conmon: READY=1 received", mReady},
 		{"run -d --sdnotify=conmon: command exited", mRunD},
 		{"rm -f -t 0 (running container)", mRm},
+		{"run --rm IMG true, default bridge, alone", mBridge},
+		{"run --rm IMG true, bridge kept up by another", mBridgeKept},
+		{"pod of 2: pod create to last READY=1", mPodReady},
+		{"  pod create", mPodCreate},
+		{"  pod start", mPodStart},
+		{"  member run -d (2 at once, each)", mPodRun},
+		{"  pod rm -f -t 0 (after)", mPodRm},
 		{"pull (once, before)", mPull},
 	}
 	for _, r := range rows {
@@ -120,13 +139,18 @@ func (b *bencher) durations(engine, key string) []time.Duration {
 // printTargets compares berth's medians with podman's measured here when it ran, else
 // with the reference figures.
 func (b *bencher) printTargets(w io.Writer) {
-	fmt.Fprintln(w, "\ntargets (issue 3; informative: the benchmark never fails on speed):")
+	fmt.Fprintln(w, "\ntargets (issues 3 and 4; informative: the benchmark never fails on speed):")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  what\ttarget\tpodman\tberth target\tberth\tverdict")
 	b.targetRow(tw, "run --rm --network=none IMG true", mRunRm, targetRunRm, refRunRm, "~300 ms (285-315)")
 	b.targetRow(tw, "run -d --sdnotify=conmon to READY=1", mReady, targetReady, refReadyLow,
 		fmt.Sprintf("%.2f-%.2f s under systemd", refReadyLow.Seconds(), refReadyHigh.Seconds()))
+	b.targetRow(tw, "run --rm IMG true (default bridge, alone)", mBridge, targetBridge, refBridge, "~560 ms")
+	b.ratioRow(tw, "pod of 2 members to last READY=1", mPodReady)
 	tw.Flush()
+	if len(b.infra) > 0 {
+		fmt.Fprintf(w, "  (pod infra: %s)\n", strings.Join(b.infra, "; "))
+	}
 	if b.engine("podman") == nil {
 		fmt.Fprintf(w, "  (without podman here, the READY target is half the low end of its reference, %s)\n", ms(refReadyLow))
 	}
@@ -153,6 +177,22 @@ func (b *bencher) targetRow(w io.Writer, label, key string, factor float64, ref 
 	fmt.Fprintf(w, "  %s\t<= %.1f× podman\t%s\t<= %s\t%s\t%s\n", label, factor, podman, ms(target), berth, verdict)
 }
 
+// ratioRow compares berth's median with podman's where there is no target.
+func (b *bencher) ratioRow(w io.Writer, label, key string) {
+	podman, berth := "-", "-"
+	p, q := b.durations("podman", key), b.durations("berth", key)
+	if len(p) > 0 {
+		podman = ms(median(p)) + " here"
+	}
+	if len(q) > 0 {
+		berth = ms(median(q))
+		if len(p) > 0 {
+			berth += fmt.Sprintf(" (%.2f× podman)", float64(median(q))/float64(median(p)))
+		}
+	}
+	fmt.Fprintf(w, "  %s\tnone\t%s\t-\t%s\t-\n", label, podman, berth)
+}
+
 func (b *bencher) printRSS(w io.Writer) {
 	fmt.Fprintf(w, "\npeak RSS per command, max over runs: own (VmHWM read every %s) / ru_maxrss (also counts the children it waited for, such as runc):\n", hwmEvery)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -161,7 +201,7 @@ func (b *bencher) printRSS(w io.Writer) {
 		fmt.Fprintf(tw, "%s own\tru_maxrss\t", e.name)
 	}
 	fmt.Fprintln(tw)
-	for _, key := range []string{mPull, mRunRm, mRunD, mRm} {
+	for _, key := range []string{mPull, mRunRm, mRunD, mRm, mBridge, mPodCreate, mPodStart, mPodRun, mPodRm} {
 		fmt.Fprintf(tw, "  %s\t", key)
 		for _, e := range b.engines {
 			s := b.samples[e.name][key]

@@ -137,6 +137,11 @@ func measureCmd(ctx context.Context, argv, env []string) (sample, error) {
 	cmd.ExtraFiles = []*os.File{w}
 	// The engine may leave conmon holding our output pipes: do not wait for them.
 	cmd.WaitDelay = time.Second
+	// A group of its own: a terminal's Ctrl-C reaches this program alone, which lets
+	// the command under way finish before cleaning up; a timeout kills the runner and
+	// the engine command with it (conmon has a session of its own).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	err = cmd.Start()
 	w.Close()
 	if err != nil {
