@@ -143,16 +143,15 @@ func (r *Runtime) cleanupLocked(ctx context.Context, c *Container) error {
 // a later cleanup or rm tries again; every step tolerates what was done already.
 func (r *Runtime) cleanupAlong(ctx context.Context, c *Container, along func() error) error {
 	rest := func() error {
-		if err := r.releaseNetwork(c); err != nil {
-			return err
+		// netavark's teardown (a process of its own, slow when it deletes a bridge)
+		// and the root file system's release are independent too.
+		released := make(chan error, 1)
+		go func() { released <- r.releaseNetwork(c) }()
+		err := r.releaseRootfs(c)
+		if err == nil && along != nil {
+			err = along()
 		}
-		if err := r.releaseRootfs(c); err != nil {
-			return err
-		}
-		if along != nil {
-			return along()
-		}
-		return nil
+		return errors.Join(<-released, err)
 	}
 	if !c.State.OCICreated {
 		return rest()
