@@ -97,6 +97,11 @@ const cgroupParent = "/libpod_parent"
 //   - disabled: no cgroup at all (crun only).
 func (r *Runtime) planCgroups(c *Container) error {
 	mode := c.Config.CgroupsMode
+	if mode == "" {
+		// As podman: containers.conf's cgroups setting is the default of every
+		// container, a pod's infra container among them (pod create has no --cgroups).
+		mode = r.cfg.Containers.Cgroups
+	}
 	systemd := r.cgroupManager() == config.SystemdCgroupsManager
 	switch mode {
 	case CgroupsDisabled:

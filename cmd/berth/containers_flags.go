@@ -45,7 +45,7 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&cf.rm, "rm", false, "remove the container when it exits")
 	f.StringVar(&cf.cidfile, "cidfile", "", "write the container ID to this file")
 	f.StringVar(&cf.pull, "pull", "missing", "pull policy: always, missing, newer, never")
-	f.StringVar(&cf.cgroups, "cgroups", "enabled", "cgroups mode: enabled, disabled, split, no-conmon")
+	f.StringVar(&cf.cgroups, "cgroups", "", "cgroups mode: enabled, disabled, split, no-conmon (default: containers.conf's cgroups, else enabled)")
 	f.StringVar(&cf.sdnotify, "sdnotify", "container", "how to tell systemd the container is ready: container, conmon, ignore")
 	f.StringArrayVarP(&cf.env, "env", "e", nil, "set an environment variable (KEY=value, KEY from the host, KEY* for a prefix)")
 	f.StringArrayVar(&cf.envFile, "env-file", nil, "read environment variables from a file")
