@@ -64,6 +64,7 @@ step "fuzz units (20s)" go test -run='^$' -fuzz=FuzzRoundTrip -fuzztime=20s ./un
 step "quadlet conformance" conformance
 step "examples: systemd-analyze verify" test/verify-examples.sh build/bin/quadlet
 step "engine under systemd (sandbox)" engine_e2e
+step "e2e: Quadlet files to services and back under a real systemd (test/e2e)" env BERTH_E2E_NOBUILD=1 test/e2e/run.sh
 step "main job: a Quadlet file under a real systemd" test/demo-live.sh
 if [ -x man/check-install.sh ]; then
 	step "meson build and install layout" man/check-install.sh
