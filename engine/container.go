@@ -48,6 +48,9 @@ type Container struct {
 	Bundle       string      `json:"bundle"`                 // folder with config.json, conmon's sockets
 	LogPath      string      `json:"logPath,omitempty"`      // the k8s-file log
 	Net          NetworkPlan `json:"net,omitzero"`           // its network, resolved at create (container_network.go)
+	// Healthcheck is the check its --health-* flags and image's HEALTHCHECK make
+	// (health_config.go); nil when it has none.
+	Healthcheck *Healthcheck `json:"healthcheck,omitempty"`
 
 	State ContainerState `json:"state"`
 }
@@ -77,6 +80,8 @@ type ContainerState struct {
 	// Net is the network namespace berth made for it and what its networks gave it,
 	// until a cleanup tears them down.
 	Net NetworkState `json:"net,omitzero"`
+	// Health is what its healthchecks found since it started (health_state.go).
+	Health *HealthState `json:"health,omitempty"`
 }
 
 // ObjectID and ObjectName make Container a state.Record.

@@ -88,6 +88,7 @@ func (r *Runtime) specOptions(c *Container, rootfs, notifySocket string) (*spec.
 		Annotations: cfg.Annotations,
 		StopSignal:  c.StopSignal,
 		NoCgroups:   c.Runtime.NoCgroups,
+		Rootless:    Rootless(),
 		CgroupsPath: c.CgroupsPath,
 		DefaultCaps: r.cfg.Containers.DefaultCapabilities.Get(),
 		InitPath:    r.cfg.Containers.InitPath,

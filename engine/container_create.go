@@ -184,6 +184,9 @@ func (r *Runtime) newRecord(ctx context.Context, o CreateOptions, img *Image) (*
 	if err := r.planNetwork(c, data); err != nil {
 		return nil, err
 	}
+	if err := planHealthcheck(c, data); err != nil {
+		return nil, err
+	}
 	if err := r.planCgroups(c); err != nil {
 		return nil, err
 	}

@@ -71,6 +71,7 @@ func inspectState(c *Container) *InspectContainerState {
 		OciVersion: specs.Version, Status: st.Status, Running: c.Running(),
 		Pid: st.Pid, ConmonPid: st.ConmonPid, ExitCode: st.ExitCode,
 		StartedAt: st.StartedAt, FinishedAt: st.FinishedAt, CgroupPath: c.CgroupsPath,
+		Health: inspectHealth(st.Health),
 	}
 }
 
@@ -91,6 +92,7 @@ func (r *Runtime) inspectConfig(c *Container, p *containerProcess) *InspectConta
 		Annotations: orEmpty(cfg.Annotations), StopSignal: c.StopSignal, Umask: "0022",
 		StopTimeout: stopTimeout, SdNotifyMode: sdNotify, Volumes: map[string]struct{}{}, Timezone: cfg.Timezone,
 	}
+	inspectHealthConfig(ic, c.Healthcheck)
 	if p.spec != nil {
 		ic.Annotations = orEmpty(p.spec.Annotations)
 		if u := p.spec.Process.User.Umask; u != nil {

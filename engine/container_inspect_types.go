@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"go.podman.io/common/libimage"
+	"go.podman.io/image/v5/manifest"
 )
 
 // The types of podman's container inspect document; container_inspect.go fills them.
@@ -54,20 +55,21 @@ type InspectContainerData struct {
 
 // InspectContainerState is the State of an inspect document.
 type InspectContainerState struct {
-	OciVersion string    `json:"OciVersion"`
-	Status     string    `json:"Status"`
-	Running    bool      `json:"Running"`
-	Paused     bool      `json:"Paused"`
-	Restarting bool      `json:"Restarting"`
-	OOMKilled  bool      `json:"OOMKilled"`
-	Dead       bool      `json:"Dead"`
-	Pid        int       `json:"Pid"`
-	ConmonPid  int       `json:"ConmonPid,omitempty"`
-	ExitCode   int       `json:"ExitCode"`
-	Error      string    `json:"Error"`
-	StartedAt  time.Time `json:"StartedAt"`
-	FinishedAt time.Time `json:"FinishedAt"`
-	CgroupPath string    `json:"CgroupPath,omitempty"`
+	OciVersion string         `json:"OciVersion"`
+	Status     string         `json:"Status"`
+	Running    bool           `json:"Running"`
+	Paused     bool           `json:"Paused"`
+	Restarting bool           `json:"Restarting"`
+	OOMKilled  bool           `json:"OOMKilled"`
+	Dead       bool           `json:"Dead"`
+	Pid        int            `json:"Pid"`
+	ConmonPid  int            `json:"ConmonPid,omitempty"`
+	ExitCode   int            `json:"ExitCode"`
+	Error      string         `json:"Error"`
+	StartedAt  time.Time      `json:"StartedAt"`
+	FinishedAt time.Time      `json:"FinishedAt"`
+	CgroupPath string         `json:"CgroupPath,omitempty"`
+	Health     *InspectHealth `json:"Health,omitempty"` // health_inspect.go
 }
 
 // InspectContainerConfig is the Config of an inspect document: how the container was
@@ -98,6 +100,12 @@ type InspectContainerConfig struct {
 	StopTimeout    uint                `json:"StopTimeout"`
 	SdNotifyMode   string              `json:"sdNotifyMode,omitempty"`
 	SdNotifySocket string              `json:"sdNotifySocket,omitempty"`
+	// The healthcheck (health_inspect.go).
+	Healthcheck                *manifest.Schema2HealthConfig `json:"Healthcheck,omitempty"`
+	HealthcheckOnFailureAction string                        `json:"HealthcheckOnFailureAction,omitempty"`
+	HealthLogDestination       string                        `json:"HealthLogDestination,omitempty"`
+	HealthMaxLogCount          uint                          `json:"HealthMaxLogCount,omitempty"`
+	HealthMaxLogSize           uint                          `json:"HealthMaxLogSize,omitempty"`
 }
 
 // InspectContainerHostConfig is the HostConfig of an inspect document.

@@ -38,6 +38,7 @@ type ContainerSummary struct {
 	// Pod and PodName are the container's pod; IsInfra marks the pod's infra.
 	Pod, PodName string
 	IsInfra      bool
+	Health       string // its healthcheck's status (starting, healthy, unhealthy); "" without one
 }
 
 // Exited reports whether the container ran and ended.
@@ -102,6 +103,9 @@ func (r *Runtime) summarize(ctx context.Context, c *Container, images *imageConf
 	}
 	s.Command = r.processOf(ctx, c, images, false).Command
 	s.Pod, s.PodName, s.IsInfra = c.Config.Pod, r.podName(c.Config.Pod), c.Config.PodInfra
+	if h := c.State.Health; h != nil && c.Healthcheck != nil {
+		s.Health = h.Status
+	}
 	return s
 }
 

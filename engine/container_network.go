@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"net"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -212,7 +211,7 @@ func (r *Runtime) planNetwork(c *Container, img *libimage.ImageData) error {
 	if err != nil {
 		return err
 	}
-	if req.mode == NetworkBridge && os.Geteuid() != 0 && c.Config.Network == "" && len(c.Config.Networks) == 0 &&
+	if req.mode == NetworkBridge && Rootless() && c.Config.Network == "" && len(c.Config.Networks) == 0 &&
 		len(req.ports) == 0 && !req.all && c.Config.IP+c.Config.IP6+c.Config.MACAddress == "" && len(c.Config.NetworkAliases) == 0 {
 		// Bridges need root; rootless podman's default (pasta, slirp4netns) is not
 		// there yet. Say what the container gets rather than let a service wonder.
@@ -251,7 +250,7 @@ func (r *Runtime) planNetwork(c *Container, img *libimage.ImageData) error {
 
 // planBridge resolves the networks of a bridge container and chooses its host ports.
 func (r *Runtime) planBridge(c *Container, req *netRequest, plan *NetworkPlan) error {
-	if os.Geteuid() != 0 {
+	if Rootless() {
 		return unsupported("bridge networks for rootless containers (pasta, slirp4netns)")
 	}
 	m, err := r.networks()

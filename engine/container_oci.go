@@ -103,10 +103,14 @@ func (r *Runtime) planCgroups(c *Container) error {
 		mode = r.cfg.Containers.Cgroups
 	}
 	systemd := r.cgroupManager() == config.SystemdCgroupsManager
-	switch mode {
-	case CgroupsDisabled:
+	switch {
+	case mode == CgroupsDisabled:
 		c.Runtime.NoCgroups = true
 		return nil
+	case Rootless():
+		return r.planRootlessCgroups(c, mode)
+	}
+	switch mode {
 	case CgroupsSplit:
 		p, err := oci.SplitCgroup(c.ID)
 		if err != nil {

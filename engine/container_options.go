@@ -106,6 +106,9 @@ type ContainerConfig struct {
 	// "container cleanup ID" arguments: the berth binary and its global flags. Empty
 	// means this program (os.Executable) with the runtime's GlobalArgs.
 	ExitCommand []string `json:"exitCommand,omitempty"`
+
+	// Health is the --health-* flags (health_config.go).
+	Health *HealthConfig `json:"health,omitempty"`
 }
 
 // Values of the enumerated settings.
@@ -142,11 +145,12 @@ func (c *ContainerConfig) Validate() error {
 		return fmt.Errorf("--cgroups %q: use enabled, disabled, split or no-conmon", c.CgroupsMode)
 	}
 	switch c.SdNotify {
-	case "", SdNotifyContainer, SdNotifyConmon, SdNotifyIgnore:
-	case SdNotifyHealthy:
-		return fmt.Errorf("--sdnotify=healthy needs healthchecks, which are not supported yet: %w", ErrUnsupported)
+	case "", SdNotifyContainer, SdNotifyConmon, SdNotifyIgnore, SdNotifyHealthy:
 	default:
-		return fmt.Errorf("--sdnotify %q: use container, conmon or ignore", c.SdNotify)
+		return fmt.Errorf("--sdnotify %q: use container, conmon, ignore or healthy", c.SdNotify)
+	}
+	if err := c.Health.validate(); err != nil {
+		return err
 	}
 	if c.LogDriver != "" && !slices.Contains(logDrivers, c.LogDriver) {
 		return fmt.Errorf("--log-driver %q: use %s", c.LogDriver, strings.Join(logDrivers, ", "))

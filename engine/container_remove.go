@@ -147,7 +147,9 @@ func (r *Runtime) cleanupAlong(ctx context.Context, c *Container, along func() e
 		// and the root file system's release are independent too.
 		released := make(chan error, 1)
 		go func() { released <- r.releaseNetwork(c) }()
+		r.stopHealthTimer(ctx, c) // health_timer.go
 		err := r.releaseRootfs(c)
+		r.releaseVolumes(c) // unmounts the file systems it was the last user of
 		if err == nil && along != nil {
 			err = along()
 		}
@@ -233,6 +235,10 @@ func (r *Runtime) CleanupContainer(ctx context.Context, ref string, remove bool)
 // rmi --force does it.
 func (r *Runtime) removeImageContainers(imageID string) error {
 	ctx := context.Background()
+	// Its image volumes first (with their containers): their storage is the image's.
+	if err := r.removeImageVolumes(ctx, imageID); err != nil {
+		return err
+	}
 	list, err := r.ListContainers()
 	if err != nil {
 		return err

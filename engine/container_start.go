@@ -42,7 +42,8 @@ func (r *Runtime) StartContainer(ctx context.Context, ref string, o StartOptions
 	if err := r.startLocked(ctx, h, o, nil); err != nil {
 		return nil, err
 	}
-	return h.c, nil
+	h.release() // --sdnotify=healthy waits without the lock
+	return h.c, r.notifyWhenHealthy(ctx, h.c, o.NotifySocket)
 }
 
 // startLocked starts the held container. attach, when not nil, runs after conmon
@@ -72,6 +73,10 @@ func (r *Runtime) startLocked(ctx context.Context, h *held, o StartOptions, atta
 		return fail(err)
 	}
 	if err := r.prepareBundle(ctx, c, o.NotifySocket); err != nil {
+		return fail(err)
+	}
+	// Volumes with a file system of their own: mounted for their first user.
+	if err := r.mountVolumes(ctx, c); err != nil {
 		return fail(err)
 	}
 	if err := os.MkdirAll(r.exitDir(), 0o700); err != nil {
@@ -104,6 +109,7 @@ func (r *Runtime) startLocked(ctx context.Context, h *held, o StartOptions, atta
 	c.State.StartedAt = time.Now().UTC()
 	c.State.FinishedAt = time.Time{}
 	c.State.ExitCode = 0
+	r.healthStarting(ctx, c) // health_run.go
 	if err := h.save(); err != nil {
 		return err
 	}
@@ -160,7 +166,8 @@ func (r *Runtime) notifySystemd(c *Container, socket string) {
 	switch c.Config.SdNotify {
 	case SdNotifyConmon:
 		msg = fmt.Sprintf("MAINPID=%d\n%s", c.State.ConmonPid, daemon.SdNotifyReady)
-	case SdNotifyContainer, "":
+	case SdNotifyContainer, SdNotifyHealthy, "":
+		// healthy: READY=1 follows from notifyWhenHealthy (health_notify.go).
 		msg = fmt.Sprintf("MAINPID=%d", c.State.ConmonPid)
 	default:
 		return

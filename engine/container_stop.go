@@ -94,7 +94,8 @@ func (r *Runtime) terminate(ctx context.Context, c *Container, timeout time.Dura
 		}
 		r.log.Info("container did not stop in time, killing it", "id", shortID(c.ID), "signal", spec.SignalName(sig), "timeout", timeout)
 	}
-	if err := rt.Kill(ctx, c.ID, syscall.SIGKILL, !c.Runtime.NoCgroups); err != nil && !isGone(err) {
+	// --all needs a cgroup: none with --cgroups=disabled, nor for a rootless one.
+	if err := rt.Kill(ctx, c.ID, syscall.SIGKILL, c.CgroupsPath != ""); err != nil && !isGone(err) {
 		return 0, fmt.Errorf("killing container %s: %w", shortID(c.ID), err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, killGrace)

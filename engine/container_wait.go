@@ -101,6 +101,10 @@ func (r *Runtime) RunAttached(ctx context.Context, ref string, s Streams, o Star
 	if s.Started != nil {
 		s.Started(c)
 	}
+	// --sdnotify=healthy: READY=1 once a check passes, while the container runs.
+	hctx, stopHealthWait := context.WithCancel(ctx)
+	defer stopHealthWait()
+	go r.notifyWhenHealthyInBackground(hctx, c, o.NotifySocket) // health_notify.go
 	type exit struct {
 		code int
 		err  error

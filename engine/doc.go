@@ -17,7 +17,9 @@
 //     PodExists, ListPods, PodList, ObservedPod, InspectPod, and PodMemberExited for
 //     the exit policy; containers join one with ContainerConfig.Pod (pod*.go);
 //   - volumes: CreateVolume, LookupVolume, VolumeExists, ListVolumes, InspectVolume(s),
-//     RemoveVolume, PruneVolumes (volume*.go);
+//     RemoveVolume, PruneVolumes, MountVolume, UnmountVolume (volume*.go); the local
+//     driver's type=/device=/o= file systems and the image driver are mounted while
+//     containers use them (volume_driver_*.go);
 //   - networks: CreateNetwork, InspectNetwork, NetworkExists, ListNetworks,
 //     RemoveNetwork, PruneNetworks (network_ops.go), on netavark (subpackage
 //     network); a container's network (--network, -p) in container_network*.go and

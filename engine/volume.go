@@ -9,8 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/berth-containers/berth/engine/lock"
@@ -48,6 +46,18 @@ type Volume struct {
 	// Anonymous volumes are made for a container's -v /dest (or --mount type=volume
 	// without a source) and removed with it by rm -v and --rm.
 	Anonymous bool `json:"anonymous,omitempty"`
+	// OwnerSet says UID and GID were given (--uid/--gid, o=uid=/gid=): a file system
+	// mounted on the volume gets them at every mount (volume_driver_mount.go).
+	OwnerSet bool `json:"ownerSet,omitempty"`
+	// NoCopyUsers are the containers that mount a volume with a file system of its
+	// own with nocopy: its copy-up waits for the first start of another container,
+	// as the file system is only there while containers run.
+	NoCopyUsers []string `json:"noCopyUsers,omitempty"`
+	// The image driver's volume is a storage container of ImageID (ImageName as
+	// given), mounted on the volume's folder while used (volume_driver_image.go).
+	ImageName string `json:"imageName,omitempty"`
+	ImageID   string `json:"imageID,omitempty"`
+	StorageID string `json:"storageID,omitempty"`
 }
 
 // ObjectID and ObjectName make Volume a state.Record: a volume's name is its id.
@@ -59,9 +69,12 @@ var volumeSpec = state.Spec{Kind: state.KindVolume, Version: 1}
 // VolumeCreateOptions are podman volume create's.
 type VolumeCreateOptions struct {
 	Name    string // empty: a random name (64 hex digits, as podman)
-	Driver  string // "" or "local"
+	Driver  string // "" or "local", or "image" (with Options["image"])
 	Labels  map[string]string
 	Options map[string]string // --opt KEY=VALUE (nocopy and copy may have no value)
+	// UID and GID (--uid, --gid) own the volume's folder; unlike o=uid=, they are
+	// never passed to mount(8).
+	UID, GID *int
 	// Ignore makes an existing name no error: the existing volume is returned
 	// unchanged, as podman's --ignore.
 	Ignore bool
@@ -131,71 +144,58 @@ func getVolume(coll *state.Collection[*Volume], name string) (*Volume, error) {
 	return v, err
 }
 
-// volumeSettings checks the driver and its options: the local driver's o=uid=/gid=
-// and [no]copy. Mounting a file system (type=, device=, other o= options) and the
-// image driver are not supported yet.
+// volumeSettings checks the driver and its options (volume_options.go) and makes
+// the new volume's record.
 func volumeSettings(o VolumeCreateOptions) (*Volume, error) {
-	v := &Volume{Name: o.Name, Driver: o.Driver, Labels: map[string]string{}, Options: map[string]string{}, NeedsCopyUp: true}
+	v := &Volume{Name: o.Name, Driver: o.Driver, Labels: map[string]string{}, Options: map[string]string{},
+		NeedsCopyUp: true, NeedsChown: true}
 	switch o.Driver {
 	case "", "local":
 		v.Driver = "local"
 	case "image":
-		return nil, unsupported("volume driver %q", o.Driver)
 	default:
 		return nil, unsupported("volume driver %q (volume plugins)", o.Driver)
 	}
 	for k, val := range o.Labels {
 		v.Labels[k] = val
 	}
-	v.NeedsChown = true
 	for k, val := range o.Options {
 		v.Options[k] = val
-		switch k {
-		case "copy", "nocopy":
-			b := true
-			if val != "" {
-				var err error
-				if b, err = strconv.ParseBool(val); err != nil {
-					return nil, fmt.Errorf("volume option %s=%q is not a boolean: %w", k, val, errVolumeOptions)
-				}
-			}
-			v.NeedsCopyUp = b == (k == "copy")
-		case "type", "device":
-			return nil, unsupported("volume option %s= (mounting a file system on the volume)", k)
-		case "o":
-			if err := v.mountOptions(val); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("volume option %q: the local driver takes type, device, o and [no]copy: %w", k, errVolumeOptions)
+	}
+	if v.Driver == "image" {
+		if o.UID != nil || o.GID != nil {
+			return nil, fmt.Errorf("volume %s: --uid and --gid are for the local driver: %w", o.Name, errVolumeOptions)
 		}
+		if err := v.imageSettings(); err != nil {
+			return nil, err
+		}
+		return v, nil
+	}
+	vo, err := parseLocalOptions(o.Options)
+	if err != nil {
+		return nil, err
+	}
+	if vo.copy != nil {
+		v.NeedsCopyUp = *vo.copy
+	}
+	// --uid/--gid win over o=uid=/gid= (which are also mount options).
+	for _, own := range []struct{ from, to *int }{{vo.uid, &v.UID}, {vo.gid, &v.GID}, {o.UID, &v.UID}, {o.GID, &v.GID}} {
+		if own.from == nil {
+			continue
+		}
+		if *own.from < 0 {
+			return nil, fmt.Errorf("volume owner %d: IDs are not negative: %w", *own.from, errVolumeOptions)
+		}
+		*own.to, v.OwnerSet, v.NeedsChown = *own.from, true, false
+	}
+	if vo.mount != nil && vo.mount.bind {
+		// A bind shows a host folder as it is: berth never changes its owner.
+		v.NeedsChown = false
+	}
+	if vo.mount != nil && os.Geteuid() != 0 {
+		return nil, fmt.Errorf("volume %s: mounting a file system (type=, device=) needs root", o.Name)
 	}
 	return v, nil
-}
-
-// mountOptions reads o=: uid= and gid= set the owner of the volume's folder; the
-// options of a mount need type= and device=, which are not supported yet.
-func (v *Volume) mountOptions(list string) error {
-	for _, opt := range strings.Split(list, ",") {
-		k, val, _ := strings.Cut(opt, "=")
-		switch k {
-		case "uid", "gid":
-			n, err := strconv.Atoi(val)
-			if err != nil || n < 0 {
-				return fmt.Errorf("volume option o=%s: %s=%q is not a number: %w", list, k, val, errVolumeOptions)
-			}
-			if k == "uid" {
-				v.UID = n
-			} else {
-				v.GID = n
-			}
-			v.NeedsChown = false
-		case "":
-		default:
-			return unsupported("volume option o=%s (mount options)", opt)
-		}
-	}
-	return nil
 }
 
 // CreateVolume creates a volume: its record and its empty folder. A name in use fails
@@ -242,11 +242,22 @@ func (r *Runtime) createVolume(ctx context.Context, o VolumeCreateOptions) (_ *V
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, false, fmt.Errorf("creating volume %s: %w", v.Name, err)
 	}
+	undo := func(err error) error {
+		if v.StorageID != "" {
+			err = errors.Join(err, r.deleteVolumeStorage(v.StorageID))
+		}
+		return errors.Join(err, os.RemoveAll(filepath.Dir(data)))
+	}
 	if err := os.Chown(data, v.UID, v.GID); err != nil {
-		return nil, false, errors.Join(fmt.Errorf("creating volume %s: %w", v.Name, err), os.RemoveAll(filepath.Dir(data)))
+		return nil, false, undo(fmt.Errorf("creating volume %s: %w", v.Name, err))
+	}
+	if v.Driver == "image" {
+		if err := r.makeImageVolume(v); err != nil {
+			return nil, false, undo(err)
+		}
 	}
 	if err := coll.Add(v); err != nil {
-		return nil, false, errors.Join(fmt.Errorf("creating volume %s: %w", v.Name, err), os.RemoveAll(filepath.Dir(data)))
+		return nil, false, undo(fmt.Errorf("creating volume %s: %w", v.Name, err))
 	}
 	return v, true, nil
 }

@@ -14,6 +14,7 @@ import (
 	"go.podman.io/storage/pkg/idtools"
 
 	"github.com/berth-containers/berth/engine/lock"
+	"github.com/berth-containers/berth/engine/state"
 )
 
 // How containers use named volumes. -v NAME:/dest[:OPTIONS] and --mount
@@ -230,6 +231,14 @@ func (r *Runtime) copyUpVolumes(h *held, uses []volumeUse) error {
 		if err != nil {
 			return err
 		}
+		if v.hasFileSystem() {
+			// Its file system is there only while containers run: the first start
+			// prepares it (volumeFirstMount), which must know this container's nocopy.
+			if err := r.noteNoCopy(coll, h.c, v, u.nocopy); err != nil {
+				return err
+			}
+			continue
+		}
 		copyUp := v.NeedsCopyUp && !u.nocopy
 		if !copyUp && !v.NeedsChown {
 			continue
@@ -239,7 +248,7 @@ func (r *Runtime) copyUpVolumes(h *held, uses []volumeUse) error {
 				return err
 			}
 		}
-		if err := r.firstUse(h.c, rootfs, u.dest, r.VolumeMountpoint(u.name), copyUp, v.NeedsChown); err != nil {
+		if err := r.firstUse(h.c, rootfs, u.dest, r.VolumeMountpoint(u.name), copyUp, v.NeedsChown, true); err != nil {
 			return fmt.Errorf("volume %s at %s of container %s: %w", u.name, u.dest, shortID(h.c.ID), err)
 		}
 		err = coll.Update(v.Name, func(v *Volume) error {
@@ -254,8 +263,28 @@ func (r *Runtime) copyUpVolumes(h *held, uses []volumeUse) error {
 	return nil
 }
 
-// firstUse copies up (into an empty data folder only) and sets the folder's owner.
-func (r *Runtime) firstUse(c *Container, rootfs, dest, data string, copyUp, chown bool) error {
+// noteNoCopy records that the new container mounts a volume with a file system of its
+// own with nocopy, while the volume still needs its copy-up; the records of
+// containers that are gone are dropped meanwhile.
+func (r *Runtime) noteNoCopy(coll *state.Collection[*Volume], c *Container, v *Volume, nocopy bool) error {
+	if !nocopy || !v.NeedsCopyUp {
+		return nil
+	}
+	users := slices.DeleteFunc(slices.Clone(v.NoCopyUsers), func(id string) bool {
+		ok, err := r.ContainerExists(id)
+		return err == nil && !ok
+	})
+	users = append(users, c.ID)
+	// The volume's lock is held (attachVolumes): nobody else changes this list.
+	return coll.Update(v.Name, func(v *Volume) error {
+		v.NoCopyUsers = users
+		return nil
+	})
+}
+
+// firstUse copies up (into an empty data folder only) and sets the folder's owner;
+// own false keeps the folder's mode and owner (a bind's host folder).
+func (r *Runtime) firstUse(c *Container, rootfs, dest, data string, copyUp, chown, own bool) error {
 	src, err := securejoin.SecureJoin(rootfs, dest)
 	if err != nil {
 		return err
@@ -272,12 +301,15 @@ func (r *Runtime) firstUse(c *Container, rootfs, dest, data string, copyUp, chow
 		if err := archive.NewDefaultArchiver().CopyWithTar(src, data); err != nil {
 			return fmt.Errorf("copying up: %w", err)
 		}
+		if !own {
+			return nil
+		}
 		if err := os.Chmod(data, fi.Mode()&(os.ModePerm|os.ModeSetuid|os.ModeSetgid|os.ModeSticky)); err != nil {
 			return err
 		}
 		chown = true
 	}
-	if !chown {
+	if !chown || !own {
 		return nil
 	}
 	uid, gid := 0, 0

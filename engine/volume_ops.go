@@ -76,16 +76,32 @@ func (r *Runtime) removeVolumeLocked(ctx context.Context, l *lock.Lock, name str
 			return fail(fmt.Errorf("removing volume %s: %w", name, err))
 		}
 	}
-	// The record goes first: a folder left by a failure below is reused by the next
-	// create of the name, never a record without its folder.
-	if err := coll.Remove(name); err != nil {
+	// Nothing may stay mounted on the folder that is deleted below: that would delete
+	// the mount's content (a bind's host folder). The mount's lock is held until the
+	// folder is gone, so that no volume mount comes in between.
+	ml, err := r.lockVolumeMount(ctx, name)
+	if err != nil {
+		return fail(err)
+	}
+	if err := r.unmountForRemoval(v); err != nil {
+		_ = ml.Unlock()
 		return fail(fmt.Errorf("removing volume %s: %w", name, err))
+	}
+	// The record goes first: a folder (or image storage) left by a failure below is
+	// reused by the next create of the name, never a record without its folder.
+	if err := coll.Remove(name); err != nil {
+		_ = ml.Unlock()
+		return fail(fmt.Errorf("removing volume %s: %w", name, err))
+	}
+	var errStorage error
+	if v.StorageID != "" {
+		errStorage = r.deleteVolumeStorage(v.StorageID)
 	}
 	errData := os.RemoveAll(filepath.Dir(r.VolumeMountpoint(name)))
 	if errData != nil {
 		errData = fmt.Errorf("removing the data of volume %s: %w", name, errData)
 	}
-	return errors.Join(errData, l.Remove())
+	return errors.Join(errStorage, errData, ml.Remove(), l.Remove())
 }
 
 // removeAnonymousVolumes removes the anonymous volumes of a container that was just
@@ -272,6 +288,7 @@ type VolumeInspect struct {
 	MountCount  uint              `json:"MountCount"`
 	NeedsCopyUp bool              `json:"NeedsCopyUp,omitempty"`
 	NeedsChown  bool              `json:"NeedsChown,omitempty"`
+	StorageID   string            `json:"StorageID,omitempty"` // the image driver's storage container
 }
 
 // InspectVolume describes a volume as podman volume inspect does.
@@ -283,13 +300,18 @@ func (r *Runtime) InspectVolume(name string) (*VolumeInspect, error) {
 	return r.volumeInspect(v), nil
 }
 
-// volumeInspect describes a volume record. MountCount stays 0: a local volume
-// without a file system of its own is never mounted, only bind-mounted.
+// volumeInspect describes a volume record. MountCount is the number of users of its
+// file system (containers, volume mounts); always 0 for a plain folder, which is
+// never mounted, only bind-mounted.
 func (r *Runtime) volumeInspect(v *Volume) *VolumeInspect {
 	vi := &VolumeInspect{
 		Name: v.Name, Driver: v.Driver, Mountpoint: r.VolumeMountpoint(v.Name), CreatedAt: v.CreatedAt,
 		Labels: v.Labels, Scope: "local", Options: v.Options, UID: v.UID, GID: v.GID,
 		Anonymous: v.Anonymous, NeedsCopyUp: v.NeedsCopyUp, NeedsChown: v.NeedsChown,
+		StorageID: v.StorageID,
+	}
+	if v.hasFileSystem() {
+		vi.MountCount = uint(r.volumeHolders(v.Name))
 	}
 	if vi.Labels == nil {
 		vi.Labels = map[string]string{}

@@ -150,9 +150,8 @@ func TestVolumeBadOptions(t *testing.T) {
 	rt := enginetest.NewTestRuntime(t)
 	ctx := context.Background()
 	for _, o := range []engine.VolumeCreateOptions{
-		{Name: "a", Options: map[string]string{"type": "tmpfs", "device": "tmpfs"}},
 		{Name: "a", Options: map[string]string{"o": "size=10m"}},
-		{Name: "a", Driver: "image"},
+		{Name: "a", Driver: "nfs-plugin"},
 	} {
 		if _, err := rt.CreateVolume(ctx, o); !errors.Is(err, engine.ErrUnsupported) {
 			t.Errorf("%+v: %v, want ErrUnsupported", o, err)
@@ -161,6 +160,9 @@ func TestVolumeBadOptions(t *testing.T) {
 	for _, o := range []engine.VolumeCreateOptions{
 		{Name: "a/b"}, {Name: "-a"}, {Name: "a", Options: map[string]string{"colour": "red"}},
 		{Name: "a", Options: map[string]string{"o": "uid=x"}},
+		{Name: "a", Options: map[string]string{"o": "noexec"}},
+		{Name: "a", Driver: "image"},
+		{Name: "a", Driver: "image", Options: map[string]string{"image": "no-such-image"}},
 	} {
 		if _, err := rt.CreateVolume(ctx, o); err == nil || errors.Is(err, engine.ErrUnsupported) {
 			t.Errorf("%+v: %v, want an error", o, err)

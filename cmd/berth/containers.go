@@ -37,7 +37,7 @@ func addContainerCommands(root *cobra.Command, g *globals) {
 // exitCommand is what conmon runs when a container exits: this binary with the log
 // level; the engine adds the storage flags and `container cleanup ID`.
 func (g *globals) exitCommand() ([]string, error) {
-	exe, err := os.Executable()
+	exe, err := berthExecutable()
 	if err != nil {
 		return nil, err
 	}

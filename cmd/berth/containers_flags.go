@@ -37,6 +37,7 @@ type createFlags struct {
 	decryptionKeys                 []string
 	pod, podIDFile                 string // --pod, --pod-id-file (pods.go)
 	net                            netFlags
+	health                         healthFlags // healthcheck.go
 }
 
 func (cf *createFlags) register(f *pflag.FlagSet) {
@@ -79,6 +80,7 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&cf.pod, "pod", "", "join this pod (name or ID), or new:NAME to create it")
 	f.StringVar(&cf.podIDFile, "pod-id-file", "", "join the pod whose ID this file holds")
 	cf.registerSpec(f)
+	cf.health.register(f)
 	registerUnsupported(f)
 }
 
@@ -125,6 +127,7 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 	}
 	c.Env = engine.ExpandEnv(append(env, cf.env...), os.Environ())
 	cf.specOptions(cmd, c)
+	c.Health = cf.health.config(cmd)
 	var err error
 	if c.Labels, err = keyValues("--label", cf.labels); err != nil {
 		return o, err

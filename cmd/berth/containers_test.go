@@ -301,7 +301,7 @@ func TestRunRejects(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--health-cmd", "true"}, "--health-cmd is not supported yet"},
+		{[]string{"--health-startup-cmd", "true"}, "--health-startup-cmd is not supported yet"},
 		{[]string{"--pod", "mypod"}, `no pod with name or ID "mypod"`},
 		{[]string{"--secret", "s"}, "--secret is not supported yet"},
 		{[]string{"--ip", "10.0.0.2"}, "address 10.0.0.2 is not in a subnet of the network"},
@@ -311,7 +311,7 @@ func TestRunRejects(t *testing.T) {
 		{[]string{"--security-opt", "label=level:s0"}, "SELinux"},
 		{[]string{"--network", "bridge:colour=red"}, `unknown option "colour"`},
 		{[]string{"--network", "slirp4netns"}, "--network=slirp4netns (rootless networking) is not supported yet"},
-		{[]string{"--sdnotify=healthy"}, "--sdnotify=healthy needs healthchecks"},
+		{[]string{"--sdnotify=healthy"}, "--sdnotify=healthy needs a healthcheck"},
 		{[]string{"--sdnotify=bogus"}, "--sdnotify"},
 		{[]string{"--cgroups=bogus"}, "--cgroups"},
 		{[]string{"--log-driver=syslog"}, "--log-driver"},

@@ -14,11 +14,8 @@ import (
 // container without what its file asked for.
 var (
 	unsupportedValueFlags = []struct{ name, short string }{
-		{"health-cmd", ""}, {"health-interval", ""},
-		{"health-log-destination", ""}, {"health-max-log-count", ""}, {"health-max-log-size", ""},
-		{"health-on-failure", ""}, {"health-retries", ""}, {"health-start-period", ""},
 		{"health-startup-cmd", ""}, {"health-startup-interval", ""}, {"health-startup-retries", ""},
-		{"health-startup-success", ""}, {"health-startup-timeout", ""}, {"health-timeout", ""},
+		{"health-startup-success", ""}, {"health-startup-timeout", ""},
 		{"secret", ""},
 	}
 )

@@ -122,7 +122,7 @@ func TestRunRootfsFlag(t *testing.T) {
 func TestRunStillUnsupported(t *testing.T) {
 	e := newCtrEnv(t)
 	for _, args := range [][]string{
-		{"--health-cmd", "true"}, {"--secret", "s"}, {"--health-on-failure", "kill"},
+		{"--health-startup-cmd", "true"}, {"--secret", "s"}, {"--health-startup-interval", "5s"},
 	} {
 		name := strings.TrimLeft(args[0], "-")
 		r := e.run(t, append(append([]string{"run", "--rm"}, args...), e.ref, "true")...)

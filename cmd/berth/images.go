@@ -34,14 +34,12 @@ func addImageCommands(root *cobra.Command, g *globals) {
 // container libraries' own logging (logrus) at the same level. The caller must call
 // closeEngine.
 func (g *globals) openEngine(ctx context.Context) (*engine.Runtime, error) {
-	if uid := os.Geteuid(); uid != 0 {
-		// Without a user namespace of its own, storage fails later with an obscure
-		// mount error; say what is missing instead.
-		return nil, fmt.Errorf("running as uid %d: rootless mode (a user namespace from /etc/subuid, storage under $HOME) is not supported yet; run berth as root: %w",
-			uid, engine.ErrUnsupported)
-	}
 	o, err := g.options()
 	if err != nil {
+		return nil, err
+	}
+	// A user other than root continues in a user namespace of its own (rootless.go).
+	if err := enterRootless(o.Log); err != nil {
 		return nil, err
 	}
 	level, _ := parseLevel(g.logLevel)

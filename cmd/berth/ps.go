@@ -199,12 +199,16 @@ func (pf *psFlags) row(s engine.ContainerSummary, now time.Time) psRow {
 	}
 }
 
-// psStatus is podman's STATUS column: "Up 5 minutes", "Exited (0) 2 seconds ago",
+// psStatus is podman's STATUS column: "Up 5 minutes (healthy)", "Exited (0) 2 seconds ago",
 // else the state capitalized.
 func psStatus(s engine.ContainerSummary, now time.Time) string {
 	switch s.State {
 	case engine.StatusRunning:
-		return "Up " + units.HumanDuration(now.Sub(s.StartedAt))
+		up := "Up " + units.HumanDuration(now.Sub(s.StartedAt))
+		if s.Health != "" {
+			up += " (" + s.Health + ")"
+		}
+		return up
 	case engine.StatusExited:
 		return fmt.Sprintf("Exited (%d) %s ago", s.ExitCode, units.HumanDuration(now.Sub(s.FinishedAt)))
 	case "":

@@ -20,13 +20,15 @@ func addVolumeCommands(root *cobra.Command, g *globals) {
 	volume := &cobra.Command{Use: "volume", Short: "Manage volumes", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() }}
 	volume.AddCommand(volumeCreateCommand(g), volumeRemoveCommand(g), volumeListCommand(g),
-		volumeInspectCommand(g), volumeExistsCommand(g), volumePruneCommand(g))
+		volumeInspectCommand(g), volumeExistsCommand(g), volumePruneCommand(g),
+		volumeMountCommand(g), volumeUnmountCommand(g))
 	root.AddCommand(volume)
 }
 
 func volumeCreateCommand(g *globals) *cobra.Command {
 	var o engine.VolumeCreateOptions
 	var labels, opts []string
+	var uid, gid int
 	cmd := &cobra.Command{
 		Use:   "create [options] [NAME]",
 		Short: "Create a volume",
@@ -42,6 +44,12 @@ func volumeCreateCommand(g *globals) *cobra.Command {
 			if o.Options, err = volumeOpts(opts); err != nil {
 				return err
 			}
+			if cmd.Flags().Changed("uid") {
+				o.UID = &uid
+			}
+			if cmd.Flags().Changed("gid") {
+				o.GID = &gid
+			}
 			rt, err := g.openEngine(cmd.Context())
 			if err != nil {
 				return err
@@ -56,9 +64,12 @@ func volumeCreateCommand(g *globals) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Driver, "driver", "d", "local", "volume driver (local)")
+	f.StringVarP(&o.Driver, "driver", "d", "local", "volume driver (local or image)")
 	f.StringArrayVarP(&labels, "label", "l", nil, "set a label (key=value)")
-	f.StringArrayVarP(&opts, "opt", "o", nil, "driver option: o=uid=N,gid=N, copy, nocopy")
+	f.StringArrayVarP(&opts, "opt", "o", nil,
+		"driver option: type=, device=, o= (as mount(8), and uid=, gid=, nocopy), [no]copy; image= for --driver image")
+	f.IntVar(&uid, "uid", 0, "owner of the volume (not passed to mount)")
+	f.IntVar(&gid, "gid", 0, "group of the volume (not passed to mount)")
 	f.BoolVar(&o.Ignore, "ignore", false, "do not fail if the volume exists (its options stay)")
 	return cmd
 }
@@ -298,4 +309,52 @@ func volumePruneCommand(g *globals) *cobra.Command {
 	cmd.Flags().BoolVarP(&force, "force", "f", false, "do not ask for confirmation")
 	cmd.Flags().StringArrayVar(&filters, "filter", nil, "filter (label=, label!=, name=, driver=, until=)")
 	return cmd
+}
+
+func volumeMountCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "mount VOLUME [VOLUME...]",
+		Short: "Mount a volume's file system and print where it is",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.openEngine(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeEngine(rt)
+			var errs []error
+			for _, name := range args {
+				dir, err := rt.MountVolume(cmd.Context(), name)
+				if err != nil {
+					errs = append(errs, err)
+					continue
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), dir)
+			}
+			return lastError(errs, engine.ExitEngine)
+		},
+	}
+}
+
+func volumeUnmountCommand(g *globals) *cobra.Command {
+	return &cobra.Command{
+		Use:     "unmount VOLUME [VOLUME...]",
+		Aliases: []string{"umount"},
+		Short:   "Unmount a volume's file system once nothing else uses it",
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			rt, err := g.openEngine(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer closeEngine(rt)
+			var errs []error
+			for _, name := range args {
+				if err := rt.UnmountVolume(cmd.Context(), name); err != nil {
+					errs = append(errs, err)
+				}
+			}
+			return lastError(errs, engine.ExitEngine)
+		},
+	}
 }

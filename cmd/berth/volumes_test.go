@@ -18,7 +18,7 @@ func TestVolumeCommands(t *testing.T) {
 	if out := e.ok(t, "volume", "create", "--ignore", "data"); out != "data\n" {
 		t.Errorf("create --ignore printed %q", out)
 	}
-	oneLineError(t, e.run(t, "volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "tmp"), 125, "not supported yet")
+	oneLineError(t, e.run(t, "volume", "create", "-o", "o=size=10m", "tmp"), 125, "not supported yet")
 	e.ok(t, "volume", "create", "other")
 
 	if out := e.ok(t, "volume", "ls"); out != "DRIVER      VOLUME NAME\nlocal       data\nlocal       other\n" {

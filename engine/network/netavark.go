@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"go.podman.io/common/libnetwork/types"
+	"go.podman.io/storage/pkg/unshare"
 	"golang.org/x/sys/unix"
 )
 
@@ -139,7 +140,7 @@ func (m *Manager) Teardown(nsPath string, o types.NetworkOptions) error {
 
 // checkRequest refuses what netavark cannot work with.
 func checkRequest(nsPath string, o types.NetworkOptions) error {
-	if os.Geteuid() != 0 {
+	if unshare.IsRootless() {
 		return fmt.Errorf("networks need root (rootless networking is not supported yet): %w", ErrUnsupported)
 	}
 	if nsPath == "" || o.ContainerID == "" || len(o.Networks) == 0 {

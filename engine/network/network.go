@@ -15,6 +15,7 @@ import (
 	"go.podman.io/common/libnetwork/types"
 	"go.podman.io/common/pkg/config"
 	"go.podman.io/storage/pkg/lockfile"
+	"go.podman.io/storage/pkg/unshare"
 )
 
 // Errors callers tell apart with errors.Is.
@@ -100,7 +101,7 @@ func New(cfg Config) (*Manager, error) {
 	lockPath := cfg.LockPath
 	if lockPath == "" {
 		lockPath = rootLockPath
-		if os.Geteuid() != 0 {
+		if unshare.IsRootless() {
 			lockPath = filepath.Join(cfg.ConfigDir, "netavark.lock")
 		}
 	}

@@ -113,9 +113,10 @@ func (g *generator) systemMounts() []specs.Mount {
 	if g.o.Privileged {
 		sysRO = "rw"
 	}
-	if g.userNS() && !g.private(specs.NetworkNamespace) {
+	if (g.userNS() || g.o.Rootless) && !g.private(specs.NetworkNamespace) {
 		// sysfs cannot be mounted from a user namespace that does not own the
-		// network namespace: show the host's, read-only.
+		// network namespace (the container's own, or rootless berth's with the
+		// host's network): show the host's, read-only.
 		m = append(m, specs.Mount{Destination: "/sys", Type: "bind", Source: "/sys", Options: []string{"rbind", "nosuid", "noexec", "nodev", "ro"}})
 	} else {
 		m = append(m, specs.Mount{Destination: "/sys", Type: "sysfs", Source: "sysfs", Options: []string{"nosuid", "noexec", "nodev", sysRO}})

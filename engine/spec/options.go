@@ -38,6 +38,7 @@ type Options struct {
 	UIDMappings    []specs.LinuxIDMapping // --uidmap; with GIDMappings, a user namespace
 	GIDMappings    []specs.LinuxIDMapping
 	NoCgroups      bool              // --cgroups=disabled: no cgroup, no cgroup mount, no resources
+	Rootless       bool              // the runtime runs in a rootless user namespace, which owns no host namespace
 	CgroupsPath    string            // cgroupfs path or systemd slice:prefix:name, as the runtime takes it
 	Memory         int64             // --memory in bytes; 0 means no limit
 	MemoryReserve  int64             // --memory-reservation in bytes

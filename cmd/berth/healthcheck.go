@@ -1,0 +1,78 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/berth-containers/berth/engine"
+)
+
+func init() { families = append(families, addHealthcheck) }
+
+func addHealthcheck(root *cobra.Command, g *globals) {
+	hc := &cobra.Command{Use: "healthcheck", Short: "Manage container healthchecks"}
+	hc.AddCommand(&cobra.Command{
+		Use:   "run CONTAINER",
+		Short: "Run a container's healthcheck once; exit 0 when it passes, 1 when it fails",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return g.withEngine(cmd.Context(), func(rt *engine.Runtime) error {
+				status, err := rt.RunHealthcheck(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), status)
+				if status != engine.HealthHealthy {
+					return &engine.ExitError{Code: 1}
+				}
+				return nil
+			})
+		},
+	})
+	root.AddCommand(hc)
+}
+
+// healthFlags are create's and run's --health-* flags.
+type healthFlags struct {
+	cmd, interval, timeout, startPeriod, onFailure, logDestination string
+	retries                                                        int
+	maxLogCount, maxLogSize                                        uint
+}
+
+func (hf *healthFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&hf.cmd, "health-cmd", "", `healthcheck command: run by /bin/sh -c, or a JSON array ["CMD", ...]; none disables the image's`)
+	f.StringVar(&hf.interval, "health-interval", "30s", "time between healthchecks, or disable")
+	f.StringVar(&hf.timeout, "health-timeout", "30s", "time a healthcheck may take")
+	f.StringVar(&hf.startPeriod, "health-start-period", "0s", "time after the start in which failed healthchecks do not count")
+	f.IntVar(&hf.retries, "health-retries", 3, "failed healthchecks in a row that make the container unhealthy")
+	f.StringVar(&hf.onFailure, "health-on-failure", "none", "action when the container turns unhealthy: none, kill, restart, stop")
+	f.StringVar(&hf.logDestination, "health-log-destination", "local", "where healthcheck results go: local, or a directory")
+	f.UintVar(&hf.maxLogCount, "health-max-log-count", 5, "healthcheck results kept, 0 for all")
+	f.UintVar(&hf.maxLogSize, "health-max-log-size", 500, "characters of a healthcheck's output kept, 0 for all")
+}
+
+// config is the flags that were given (the others take the image's values or the
+// defaults); nil when none was.
+func (hf *healthFlags) config(cmd *cobra.Command) *engine.HealthConfig {
+	f := cmd.Flags()
+	str := func(name, v string) string {
+		if f.Changed(name) {
+			return v
+		}
+		return ""
+	}
+	h := &engine.HealthConfig{
+		Cmd: str("health-cmd", hf.cmd), Interval: str("health-interval", hf.interval),
+		Timeout: str("health-timeout", hf.timeout), StartPeriod: str("health-start-period", hf.startPeriod),
+		OnFailure: str("health-on-failure", hf.onFailure), LogDestination: str("health-log-destination", hf.logDestination),
+		Retries:     ifChanged(cmd, "health-retries", hf.retries),
+		MaxLogCount: ifChanged(cmd, "health-max-log-count", hf.maxLogCount),
+		MaxLogSize:  ifChanged(cmd, "health-max-log-size", hf.maxLogSize),
+	}
+	if !h.Given() {
+		return nil
+	}
+	return h
+}
