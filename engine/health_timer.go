@@ -37,7 +37,7 @@ func dialHealthTimers(ctx context.Context) (healthTimers, error) {
 	defer cancel()
 	var conn *sddbus.Conn
 	var err error
-	if os.Geteuid() == 0 {
+	if !Rootless() { // inside the rootless user namespace the uid is 0 too
 		conn, err = sddbus.NewSystemConnectionContext(ctx)
 	} else {
 		conn, err = sddbus.NewUserConnectionContext(ctx)
