@@ -33,8 +33,9 @@ func dialHealthTimers(ctx context.Context) (healthTimers, error) {
 	if _, err := os.Stat("/run/systemd/system"); err != nil {
 		return nil, fmt.Errorf("not running under systemd")
 	}
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
+	// The connection lives as long as its context: not one that ends when this
+	// function returns (close ends it).
+	ctx = context.WithoutCancel(ctx)
 	var conn *sddbus.Conn
 	var err error
 	if !Rootless() { // inside the rootless user namespace the uid is 0 too
@@ -131,6 +132,8 @@ func (d *dbusHealthTimers) start(ctx context.Context, unit string, interval time
 		// An unhealthy check fails the service; it must not stay loaded.
 		{Name: "CollectMode", Value: godbus.MakeVariant("inactive-or-failed")},
 	}}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	_, err := d.conn.StartTransientUnitAux(ctx, unit+".timer", "fail", timer, []sddbus.PropertyCollection{service}, nil)
 	if err != nil {
 		return fmt.Errorf("starting %s.timer: %w", unit, err)
