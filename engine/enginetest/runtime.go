@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/moby/sys/mountinfo"
 	"golang.org/x/sys/unix"
@@ -39,6 +41,7 @@ func Options(t testing.TB, c Config) engine.Options {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
+			waitForUsers(t, dir)
 			UnmountUnder(t, dir)
 			if err := os.RemoveAll(dir); err != nil {
 				t.Errorf("removing test roots: %v", err)
@@ -196,4 +199,32 @@ func trimNL(p []byte) []byte {
 		return p[:n-1]
 	}
 	return p
+}
+
+// waitForUsers waits, up to 15 s, until no process names dir on its command line:
+// conmon's exit command (`berth ... container cleanup`) may still run after a test's
+// last command returned, and would find its storage gone, or make files in it while
+// it is being removed. A container left running keeps its conmon: logged, not waited.
+func waitForUsers(t testing.TB, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		busy := ""
+		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		for _, p := range procs {
+			data, err := os.ReadFile(p)
+			if err == nil && strings.Contains(string(data), dir+"/") && !strings.HasPrefix(string(data), "/usr/bin/conmon\x00") {
+				busy = strings.ReplaceAll(string(data), "\x00", " ")
+				break
+			}
+		}
+		if busy == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Logf("test roots still in use by: %s", busy)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
