@@ -107,6 +107,9 @@ func (r *Runtime) specOptions(c *Container, rootfs, notifySocket string) (*spec.
 		return nil, err
 	}
 	r.shareEtcFiles(c, so)
+	if err := r.secretSpec(c, so); err != nil {
+		return nil, err
+	}
 	if cfg.SdNotify == SdNotifyContainer || cfg.SdNotify == "" {
 		if notifySocket != "" {
 			// conmon binds notify.sock in this folder and relays what the container

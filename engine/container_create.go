@@ -62,9 +62,13 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 	if _, err := decryptConfig(o.Pull.DecryptionKeys); err != nil {
 		return nil, err
 	}
+	// Secrets are read first: a missing one fails before anything is pulled or created.
+	secretData, err := r.readContainerSecrets(&o.ContainerConfig)
+	if err != nil {
+		return nil, err
+	}
 	var img *Image
 	if o.Rootfs == "" {
-		var err error
 		if img, err = r.imageForContainer(ctx, o.Image, o.Pull); err != nil {
 			return nil, err
 		}
@@ -103,6 +107,9 @@ func (r *Runtime) CreateContainer(ctx context.Context, o CreateOptions) (*Contai
 		return nil, errors.Join(err, r.removeLocked(ctx, h))
 	}
 	if err := r.copyUpVolumes(h, volumes.uses); err != nil {
+		return nil, errors.Join(err, r.removeLocked(ctx, h))
+	}
+	if err := r.saveContainerSecrets(c, secretData); err != nil {
 		return nil, errors.Join(err, r.removeLocked(ctx, h))
 	}
 	if o.CIDFile != "" {

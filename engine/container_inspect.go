@@ -398,6 +398,7 @@ func (r *Runtime) processOf(ctx context.Context, c *Container, images *imageConf
 		if s, err := readBundleSpec(c); err == nil && s.Process != nil {
 			p.spec = s
 			p.Args, p.Env, p.WorkDir, p.Hostname = s.Process.Args, s.Process.Env, s.Process.Cwd, s.Hostname
+			p.Env = withoutSecretEnv(p.Env, &cfg)
 		}
 	}
 	if p.Hostname == "" && cfg.Network != NetworkHost {

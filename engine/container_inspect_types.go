@@ -106,6 +106,7 @@ type InspectContainerConfig struct {
 	HealthLogDestination       string                        `json:"HealthLogDestination,omitempty"`
 	HealthMaxLogCount          uint                          `json:"HealthMaxLogCount,omitempty"`
 	HealthMaxLogSize           uint                          `json:"HealthMaxLogSize,omitempty"`
+	StartupHealthCheck         *InspectStartupHealthcheck    `json:"StartupHealthCheck,omitempty"`
 }
 
 // InspectContainerHostConfig is the HostConfig of an inspect document.

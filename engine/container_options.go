@@ -109,6 +109,10 @@ type ContainerConfig struct {
 
 	// Health is the --health-* flags (health_config.go).
 	Health *HealthConfig `json:"health,omitempty"`
+
+	// Secrets is --secret NAME[,type=mount|env][,target=,uid=,gid=,mode=]
+	// (secret_container.go).
+	Secrets []string `json:"secrets,omitempty"`
 }
 
 // Values of the enumerated settings.
@@ -175,6 +179,9 @@ func (c *ContainerConfig) Validate() error {
 		return err
 	}
 	if _, err := c.rootfsSettings(); err != nil {
+		return err
+	}
+	if _, err := c.secretSettings(); err != nil {
 		return err
 	}
 	_, err := c.userNSSettings()

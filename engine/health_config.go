@@ -28,6 +28,13 @@ type HealthConfig struct {
 	LogDestination string `json:"logDestination,omitempty"`
 	MaxLogCount    *uint  `json:"maxLogCount,omitempty"` // results kept, 0 for all
 	MaxLogSize     *uint  `json:"maxLogSize,omitempty"`  // characters of output kept, 0 for all
+	// The startup healthcheck (--health-startup-*, health_startup.go): it runs
+	// instead of the regular one until it has passed.
+	StartupCmd      string `json:"startupCmd,omitempty"`
+	StartupInterval string `json:"startupInterval,omitempty"` // a duration, or disable (no timer)
+	StartupTimeout  string `json:"startupTimeout,omitempty"`  // a duration, at least 1s
+	StartupRetries  *int   `json:"startupRetries,omitempty"`  // failures in a row that restart the container, 0 for never
+	StartupSuccess  *int   `json:"startupSuccess,omitempty"`  // passes in a row that end startup, 0 for one
 }
 
 // Healthcheck is a container's healthcheck as it runs: the flags over the image's.
@@ -41,6 +48,8 @@ type Healthcheck struct {
 	LogDir      string        `json:"logDir,omitempty"` // "" keeps the log in the record only
 	MaxLogCount uint          `json:"maxLogCount"`
 	MaxLogSize  uint          `json:"maxLogSize"`
+	// Startup is the startup healthcheck, nil without one (health_startup.go).
+	Startup *StartupHealthcheck `json:"startup,omitempty"`
 }
 
 // Healthcheck defaults, as podman's.
@@ -106,22 +115,25 @@ func (h *HealthConfig) validate() error {
 	case !filepath.IsAbs(d):
 		return fmt.Errorf("--health-log-destination %q: use local or an absolute directory path", d)
 	}
-	return nil
+	return h.validateStartup()
 }
 
 // parseHealthCmd reads --health-cmd as podman does: none (["NONE"]), a JSON array
 // (CMD is put first when it names neither CMD nor CMD-SHELL), or a shell command.
-func parseHealthCmd(s string) ([]string, error) {
+func parseHealthCmd(s string) ([]string, error) { return parseHealthCmdFlag("--health-cmd", s) }
+
+// parseHealthCmdFlag is parseHealthCmd with the flag's name in its errors.
+func parseHealthCmdFlag(flag, s string) ([]string, error) {
 	if strings.EqualFold(strings.TrimSpace(s), "none") {
 		return []string{"NONE"}, nil
 	}
 	var arr []string
 	if strings.HasPrefix(strings.TrimSpace(s), "[") {
 		if err := json.Unmarshal([]byte(s), &arr); err != nil {
-			return nil, fmt.Errorf("--health-cmd %q: not a JSON array of strings: %w", s, err)
+			return nil, fmt.Errorf("%s %q: not a JSON array of strings: %w", flag, s, err)
 		}
 		if len(arr) == 0 {
-			return nil, fmt.Errorf("--health-cmd %q: the array is empty", s)
+			return nil, fmt.Errorf("%s %q: the array is empty", flag, s)
 		}
 		switch strings.ToUpper(arr[0]) {
 		case "CMD", "CMD-SHELL", "NONE":
@@ -130,12 +142,12 @@ func parseHealthCmd(s string) ([]string, error) {
 			arr = append([]string{"CMD"}, arr...)
 		}
 		if len(arr) < 2 && arr[0] != "NONE" {
-			return nil, fmt.Errorf("--health-cmd %q: no command after %s", s, arr[0])
+			return nil, fmt.Errorf("%s %q: no command after %s", flag, s, arr[0])
 		}
 		return arr, nil
 	}
 	if strings.TrimSpace(s) == "" {
-		return nil, fmt.Errorf("--health-cmd: empty command")
+		return nil, fmt.Errorf("%s: empty command", flag)
 	}
 	return []string{"CMD-SHELL", s}, nil
 }
@@ -201,6 +213,7 @@ func resolveHealthcheck(h *HealthConfig, img *manifest.Schema2HealthConfig) (*He
 	if h.MaxLogSize != nil {
 		hc.MaxLogSize = *h.MaxLogSize
 	}
+	hc.Startup = resolveStartup(h)
 	return hc, nil
 }
 

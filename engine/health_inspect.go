@@ -54,4 +54,17 @@ func inspectHealthConfig(ic *InspectContainerConfig, hc *Healthcheck) {
 		ic.HealthLogDestination = hc.LogDir
 	}
 	ic.HealthMaxLogCount, ic.HealthMaxLogSize = hc.MaxLogCount, hc.MaxLogSize
+	if s := hc.Startup; s != nil {
+		ic.StartupHealthCheck = &InspectStartupHealthcheck{
+			Schema2HealthConfig: manifest.Schema2HealthConfig{Test: s.Test, Interval: s.Interval, Timeout: s.Timeout, Retries: s.Retries},
+			Successes:           s.Successes,
+		}
+	}
+}
+
+// InspectStartupHealthcheck is Config.StartupHealthCheck, podman's: the startup
+// check with the passes in a row it needs.
+type InspectStartupHealthcheck struct {
+	manifest.Schema2HealthConfig
+	Successes int `json:",omitempty"`
 }

@@ -138,3 +138,67 @@ func TestHealthRecord(t *testing.T) {
 		t.Errorf("truncateUTF8 split a character: %q", got)
 	}
 }
+
+func TestHealthStartupValidate(t *testing.T) {
+	neg := -1
+	for _, tc := range []struct {
+		h   HealthConfig
+		msg string
+	}{
+		{HealthConfig{StartupInterval: "5s"}, "--health-startup-interval needs --health-startup-cmd"},
+		{HealthConfig{StartupRetries: &neg}, "--health-startup-retries needs --health-startup-cmd"},
+		{HealthConfig{StartupCmd: "[]"}, "--health-startup-cmd \"[]\": the array is empty"},
+		{HealthConfig{StartupCmd: "none"}, "give a command"},
+		{HealthConfig{Cmd: "none", StartupCmd: "true"}, "needs a regular healthcheck"},
+		{HealthConfig{StartupCmd: "true", StartupInterval: "0s"}, "--health-startup-interval \"0s\""},
+		{HealthConfig{StartupCmd: "true", StartupTimeout: "10ms"}, "--health-startup-timeout \"10ms\""},
+		{HealthConfig{StartupCmd: "true", StartupRetries: &neg}, "--health-startup-retries -1"},
+		{HealthConfig{StartupCmd: "true", StartupSuccess: &neg}, "--health-startup-success -1"},
+	} {
+		c := ContainerConfig{Health: &tc.h}
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.msg) || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%+v: got %v, want one line with %q", tc.h, err, tc.msg)
+		}
+	}
+	three := 3
+	h := &HealthConfig{Cmd: "true", StartupCmd: `["CMD", "test", "-f", "/up"]`, StartupInterval: "disable",
+		StartupTimeout: "2s", StartupRetries: &three}
+	if err := (&ContainerConfig{Health: h}).Validate(); err != nil {
+		t.Fatalf("valid startup flags refused: %v", err)
+	}
+	hc, _ := resolveHealthcheck(h, nil)
+	if s := hc.Startup; s == nil || !slices.Equal(s.Test, []string{"CMD", "test", "-f", "/up"}) || s.Interval != 0 ||
+		s.Timeout != 2*time.Second || s.Retries != 3 || s.Successes != 0 {
+		t.Errorf("resolved startup check: %+v", hc.Startup)
+	}
+	hc, _ = resolveHealthcheck(&HealthConfig{Cmd: "true", StartupCmd: "x"}, nil)
+	if s := hc.Startup; s.Interval != 30*time.Second || s.Timeout != 30*time.Second {
+		t.Errorf("startup defaults: %+v", s)
+	}
+}
+
+// Startup passes after its successes in a row; a failure resets them; its
+// retries in a row ask for a restart.
+func TestHealthRecordStartup(t *testing.T) {
+	hc := &Healthcheck{Startup: &StartupHealthcheck{Retries: 3, Successes: 2}}
+	st := &HealthState{Status: HealthStarting}
+	pass, fail := HealthLogEntry{}, HealthLogEntry{ExitCode: 1}
+	for i, s := range []struct {
+		e      HealthLogEntry
+		want   int
+		streak int
+	}{
+		{pass, startupPassing, 0}, {fail, startupFailed, 1}, {pass, startupPassing, 0},
+		{fail, startupFailed, 1}, {fail, startupFailed, 2}, {fail, startupRestart, 3},
+	} {
+		if got := st.recordStartup(hc, s.e); got != s.want || st.FailingStreak != s.streak || st.StartupPassed {
+			t.Errorf("step %d: %d, streak %d, passed %v; want %d, %d", i, got, st.FailingStreak, st.StartupPassed, s.want, s.streak)
+		}
+	}
+	st = &HealthState{Status: HealthStarting}
+	st.recordStartup(hc, pass)
+	if got := st.recordStartup(hc, pass); got != startupPassed || !st.StartupPassed || st.Status != HealthStarting {
+		t.Errorf("two passes: %d, %+v", got, st)
+	}
+}

@@ -14,29 +14,33 @@ import (
 const healthNotifyPoll = time.Second
 
 // notifyWhenHealthy is --sdnotify=healthy after a start (which sent MAINPID
-// already): it runs the container's healthcheck every interval until it passes, then
-// sends READY=1. A container that exits first, or a check that cannot run, fails it.
-// Without a socket (not under systemd) there is nothing to wait for.
+// already): it runs the container's healthcheck (the startup check first, at its
+// interval) every interval until the regular check passes, then sends READY=1. A
+// container that exits first, or a check that cannot run, fails it. Without a
+// socket (not under systemd) there is nothing to wait for.
 func (r *Runtime) notifyWhenHealthy(ctx context.Context, c *Container, socket string) error {
 	if socket == "" || c.Config.SdNotify != SdNotifyHealthy || c.Healthcheck == nil {
 		return nil
 	}
-	every := c.Healthcheck.Interval
-	if every <= 0 {
-		every = healthNotifyPoll
-	}
 	for {
-		status, err := r.RunHealthcheck(ctx, c.ID)
+		rep, err := r.RunHealthcheckReport(ctx, c.ID)
 		if errors.Is(err, ErrInvalidState) || errors.Is(err, ErrNoSuchContainer) {
 			return fmt.Errorf("container %s exited before it became healthy (--sdnotify=healthy)", shortID(c.ID))
 		}
 		if err != nil {
 			return fmt.Errorf("waiting for container %s to be healthy: %w", shortID(c.ID), err)
 		}
-		if status == HealthHealthy {
+		if rep.Status == HealthHealthy {
 			break
 		}
-		r.log.Debug("not healthy yet", "container", shortID(c.ID), "status", status)
+		every := c.Healthcheck.Interval
+		if rep.Startup {
+			every = c.Healthcheck.Startup.Interval
+		}
+		if every <= 0 {
+			every = healthNotifyPoll
+		}
+		r.log.Debug("not healthy yet", "container", shortID(c.ID), "status", rep.Status)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -31,6 +31,9 @@ func planHealthcheck(c *Container, data *libimage.ImageData) error {
 		return err
 	}
 	c.Healthcheck = hc
+	if hc == nil && c.Config.Health != nil && c.Config.Health.StartupCmd != "" {
+		return fmt.Errorf("--health-startup-cmd needs a regular healthcheck (--health-cmd, or the image's HEALTHCHECK)")
+	}
 	if hc == nil && c.Config.SdNotify == SdNotifyHealthy {
 		return fmt.Errorf("--sdnotify=healthy needs a healthcheck (--health-cmd, or the image's HEALTHCHECK)")
 	}
@@ -44,46 +47,77 @@ func (r *Runtime) healthStarting(ctx context.Context, c *Container) {
 		return
 	}
 	c.State.Health = &HealthState{Status: HealthStarting}
-	c.State.Health.Timer = r.startHealthTimer(ctx, c)
+	every := c.Healthcheck.Interval
+	if c.Healthcheck.Startup != nil {
+		every = c.Healthcheck.Startup.Interval
+	}
+	c.State.Health.Timer = r.startHealthTimer(ctx, c, every)
 }
 
-// RunHealthcheck runs the container's healthcheck once (podman healthcheck run):
-// the command inside the container, within its timeout; the result goes into the
-// record's health state, and an on-failure action runs when the container has
-// turned unhealthy. It returns what the check says: healthy, unhealthy, or starting
-// (a failure within the start period). The command runs without the container's
-// lock, which a check as long as its timeout must not hold.
+// HealthcheckReport is what one healthcheck run found.
+type HealthcheckReport struct {
+	// Status is what the check says: healthy, unhealthy, or starting (a failure
+	// within the start period, or any startup check).
+	Status string
+	Passed bool // the command passed
+	// Startup is set when it was the startup check (health_startup.go).
+	Startup bool
+}
+
+// RunHealthcheck is RunHealthcheckReport's status.
 func (r *Runtime) RunHealthcheck(ctx context.Context, ref string) (string, error) {
+	rep, err := r.RunHealthcheckReport(ctx, ref)
+	return rep.Status, err
+}
+
+// RunHealthcheckReport runs the container's healthcheck once (podman healthcheck
+// run): the startup check while startup has not passed, else the regular one; the
+// command inside the container, within its timeout. The result goes into the
+// record's health state, and an on-failure action runs when the container has
+// turned unhealthy. The command runs without the container's lock, which a check
+// as long as its timeout must not hold.
+func (r *Runtime) RunHealthcheckReport(ctx context.Context, ref string) (HealthcheckReport, error) {
 	c, err := r.ObservedContainer(ref)
 	if err != nil {
-		return "", err
+		return HealthcheckReport{}, err
 	}
 	hc := c.Healthcheck
 	if hc == nil {
-		return "", fmt.Errorf("container %s: %w", shortID(c.ID), ErrNoHealthcheck)
+		return HealthcheckReport{}, fmt.Errorf("container %s: %w", shortID(c.ID), ErrNoHealthcheck)
 	}
 	if !c.Running() {
-		return "", fmt.Errorf("container %s is not running (%s): %w", shortID(c.ID), c.State.Status, ErrInvalidState)
+		return HealthcheckReport{}, fmt.Errorf("container %s is not running (%s): %w", shortID(c.ID), c.State.Status, ErrInvalidState)
+	}
+	if c.inStartup() {
+		return r.runStartupHealthcheck(ctx, c)
 	}
 	entry, err := r.execHealthcheck(ctx, c, hc)
 	if err != nil {
-		return "", err
+		return HealthcheckReport{}, err
 	}
 	status, health, err := r.recordHealth(ctx, c, entry)
 	if err != nil {
-		return "", err
+		return HealthcheckReport{}, err
 	}
-	if hc.LogDir != "" {
-		if err := writeHealthLog(hc.LogDir, c.ID, health); err != nil {
-			r.log.Warn("writing the healthcheck log", "container", shortID(c.ID), "error", err)
-		}
-	}
+	rep := HealthcheckReport{Status: status, Passed: entry.ExitCode == 0}
+	r.writeHealthLogOf(c, health)
 	if health.Status == HealthUnhealthy && status == HealthUnhealthy {
 		if err := r.healthOnFailure(ctx, c, hc.OnFailure); err != nil {
-			return status, fmt.Errorf("container %s is unhealthy; its --health-on-failure=%s failed: %w", shortID(c.ID), hc.OnFailure, err)
+			return rep, fmt.Errorf("container %s is unhealthy; its --health-on-failure=%s failed: %w", shortID(c.ID), hc.OnFailure, err)
 		}
 	}
-	return status, nil
+	return rep, nil
+}
+
+// writeHealthLogOf writes the state to --health-log-destination, if it is a
+// directory; a failure is only logged.
+func (r *Runtime) writeHealthLogOf(c *Container, health HealthState) {
+	if c.Healthcheck.LogDir == "" {
+		return
+	}
+	if err := writeHealthLog(c.Healthcheck.LogDir, c.ID, health); err != nil {
+		r.log.Warn("writing the healthcheck log", "container", shortID(c.ID), "error", err)
+	}
 }
 
 // execHealthcheck runs the check's command and returns its log entry. The command's

@@ -20,6 +20,11 @@ type HealthState struct {
 	// Timer is the transient systemd timer (and service) that runs the checks, while
 	// the container runs under systemd; cleanup stops it.
 	Timer string `json:"timer,omitempty"`
+	// StartupPassed is set once the startup healthcheck has passed its successes in
+	// a row, which it counts in StartupSuccesses (health_startup.go); until then
+	// FailingStreak counts the startup check's failures.
+	StartupPassed    bool `json:"startupPassed,omitempty"`
+	StartupSuccesses int  `json:"startupSuccesses,omitempty"`
 }
 
 // HealthLogEntry is one check's result.
@@ -35,13 +40,7 @@ type HealthLogEntry struct {
 // within the start period (not counted), unhealthy otherwise. A failure that makes
 // the streak reach hc.Retries turns the container unhealthy; a pass resets it.
 func (st *HealthState) record(hc *Healthcheck, e HealthLogEntry, inStartPeriod bool) string {
-	if hc.MaxLogSize > 0 && len(e.Output) > int(hc.MaxLogSize) {
-		e.Output = truncateUTF8(e.Output, int(hc.MaxLogSize))
-	}
-	st.Log = append(st.Log, e)
-	if n := int(hc.MaxLogCount); n > 0 && len(st.Log) > n {
-		st.Log = append([]HealthLogEntry(nil), st.Log[len(st.Log)-n:]...)
-	}
+	st.appendLog(hc, e)
 	switch {
 	case e.ExitCode == 0:
 		st.FailingStreak = 0
@@ -55,6 +54,17 @@ func (st *HealthState) record(hc *Healthcheck, e HealthLogEntry, inStartPeriod b
 		st.Status = HealthUnhealthy
 	}
 	return HealthUnhealthy
+}
+
+// appendLog keeps the result in the log, within hc's limits.
+func (st *HealthState) appendLog(hc *Healthcheck, e HealthLogEntry) {
+	if hc.MaxLogSize > 0 && len(e.Output) > int(hc.MaxLogSize) {
+		e.Output = truncateUTF8(e.Output, int(hc.MaxLogSize))
+	}
+	st.Log = append(st.Log, e)
+	if n := int(hc.MaxLogCount); n > 0 && len(st.Log) > n {
+		st.Log = append([]HealthLogEntry(nil), st.Log[len(st.Log)-n:]...)
+	}
 }
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.

@@ -267,3 +267,98 @@ func TestHealthcheckSdNotifyHealthy(t *testing.T) {
 		t.Errorf("container that exits first: %v", err)
 	}
 }
+
+func runReport(t *testing.T, rt *engine.Runtime, id string) engine.HealthcheckReport {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	rep, err := rt.RunHealthcheckReport(ctx, id)
+	if err != nil {
+		t.Fatalf("healthcheck run: %v", err)
+	}
+	return rep
+}
+
+// The startup check runs first: it fails until its file appears, must pass twice
+// in a row (--health-startup-success 2), and the container stays starting until it
+// has; then the regular check runs.
+func TestHealthcheckStartup(t *testing.T) {
+	rt := enginetest.ContainerRuntime(t)
+	two := 2
+	c := obsContainer(t, rt, healthCfg(engine.HealthConfig{Cmd: "test -f /tmp/ok", Interval: "disable",
+		StartupCmd: "test -f /tmp/up", StartupInterval: "disable", StartupSuccess: &two}), true, "sleep", "1000")
+	exec := func(args ...string) {
+		if code, err := rt.ExecContainer(context.Background(), c.ID, engine.ExecOptions{Cmd: args}); err != nil || code != 0 {
+			t.Fatalf("exec %v: %d, %v", args, code, err)
+		}
+	}
+	steps := []struct {
+		before        func()
+		startup, pass bool
+		status        string // the record's
+		streak        int
+		result        string
+	}{
+		{nil, true, false, engine.HealthStarting, 1, engine.HealthStarting},
+		{nil, true, false, engine.HealthStarting, 2, engine.HealthStarting},
+		{func() { exec("touch", "/tmp/up") }, true, true, engine.HealthStarting, 0, engine.HealthStarting},
+		{nil, true, true, engine.HealthStarting, 0, engine.HealthStarting}, // the second pass ends startup
+		{nil, false, false, engine.HealthStarting, 1, engine.HealthUnhealthy},
+		{func() { exec("touch", "/tmp/ok") }, false, true, engine.HealthHealthy, 0, engine.HealthHealthy},
+	}
+	for i, s := range steps {
+		if s.before != nil {
+			s.before()
+		}
+		rep := runReport(t, rt, c.ID)
+		h := inspectHealth(t, rt, c.ID).State.Health
+		if rep.Startup != s.startup || rep.Passed != s.pass || rep.Status != s.result || h.Status != s.status || h.FailingStreak != s.streak {
+			t.Errorf("check %d: report %+v, state %s streak %d; want startup %v passed %v %s, state %s streak %d",
+				i+1, rep, h.Status, h.FailingStreak, s.startup, s.pass, s.result, s.status, s.streak)
+		}
+	}
+	if h := inspectHealth(t, rt, c.ID).State.Health; len(h.Log) != 5 || h.Log[0].ExitCode == 0 || h.Log[2].ExitCode != 0 {
+		t.Errorf("log keeps startup and regular results (last 5): %+v", h.Log)
+	}
+}
+
+// --health-startup-retries 2: the second failure in a row restarts the container,
+// whose startup begins again.
+func TestHealthcheckStartupRetriesRestart(t *testing.T) {
+	rt := enginetest.ContainerRuntime(t)
+	two := 2
+	c := obsContainer(t, rt, healthCfg(engine.HealthConfig{Cmd: "true", StartupCmd: "test -f /tmp/up",
+		StartupInterval: "disable", StartupRetries: &two}), true, "sleep", "1000")
+	started := c.State.StartedAt
+	pid := c.State.Pid
+	if rep := runReport(t, rt, c.ID); !rep.Startup || rep.Passed {
+		t.Fatalf("first check: %+v", rep)
+	}
+	if d := inspectHealth(t, rt, c.ID); d.State.Health.FailingStreak != 1 || d.State.Pid != pid {
+		t.Fatalf("after one failure: streak %d, pid %d (was %d)", d.State.Health.FailingStreak, d.State.Pid, pid)
+	}
+	if rep := runReport(t, rt, c.ID); !rep.Startup || rep.Passed {
+		t.Fatalf("second check: %+v", rep)
+	}
+	after, err := rt.ObservedContainer(c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Running() || !after.State.StartedAt.After(started) || after.State.Pid == pid {
+		t.Fatalf("not restarted: running %v, started %v (was %v), pid %d (was %d)",
+			after.Running(), after.State.StartedAt, started, after.State.Pid, pid)
+	}
+	if h := after.State.Health; h == nil || h.Status != engine.HealthStarting || h.FailingStreak != 0 || h.StartupPassed {
+		t.Errorf("after the restart: %+v, want startup from the beginning", h)
+	}
+	// Startup passes once (success 0 = one pass), then the regular check runs.
+	if code, err := rt.ExecContainer(context.Background(), c.ID, engine.ExecOptions{Cmd: []string{"touch", "/tmp/up"}}); err != nil || code != 0 {
+		t.Fatalf("exec touch: %d, %v", code, err)
+	}
+	if rep := runReport(t, rt, c.ID); !rep.Startup || !rep.Passed || rep.Status != engine.HealthStarting {
+		t.Errorf("passing startup check: %+v", rep)
+	}
+	if rep := runReport(t, rt, c.ID); rep.Startup || rep.Status != engine.HealthHealthy {
+		t.Errorf("then the regular check: %+v", rep)
+	}
+}

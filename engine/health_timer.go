@@ -49,11 +49,12 @@ func dialHealthTimers(ctx context.Context) (healthTimers, error) {
 	return &dbusHealthTimers{conn: conn}, nil
 }
 
-// startHealthTimer schedules the container's checks and returns the units' name,
-// or "" when they are not scheduled (no interval, no systemd, or a failure, which
-// is logged: the container runs anyway, and healthcheck run still works).
-func (r *Runtime) startHealthTimer(ctx context.Context, c *Container) string {
-	if c.Healthcheck.Interval <= 0 {
+// startHealthTimer schedules the container's checks every interval (the startup
+// check's or the regular one's) and returns the units' name, or "" when they are
+// not scheduled (no interval, no systemd, or a failure, which is logged: the
+// container runs anyway, and healthcheck run still works).
+func (r *Runtime) startHealthTimer(ctx context.Context, c *Container, interval time.Duration) string {
+	if interval <= 0 {
 		return ""
 	}
 	t, err := dialHealthTimers(ctx)
@@ -72,7 +73,7 @@ func (r *Runtime) startHealthTimer(ctx context.Context, c *Container) string {
 	var suffix [4]byte
 	_, _ = rand.Read(suffix[:])
 	unit := c.ID + "-" + hex.EncodeToString(suffix[:])
-	if err := t.start(ctx, unit, c.Healthcheck.Interval, argv); err != nil {
+	if err := t.start(ctx, unit, interval, argv); err != nil {
 		r.log.Warn("healthchecks not scheduled", "container", shortID(c.ID), "error", err)
 		return ""
 	}

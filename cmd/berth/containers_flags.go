@@ -38,6 +38,7 @@ type createFlags struct {
 	pod, podIDFile                 string // --pod, --pod-id-file (pods.go)
 	net                            netFlags
 	health                         healthFlags // healthcheck.go
+	secrets                        []string    // --secret (engine/secret_container.go)
 }
 
 func (cf *createFlags) register(f *pflag.FlagSet) {
@@ -79,6 +80,7 @@ func (cf *createFlags) register(f *pflag.FlagSet) {
 	f.StringArrayVar(&cf.decryptionKeys, "decryption-key", nil, "KEY[:PASSPHRASE]: a private key that decrypts the image's encrypted layers")
 	f.StringVar(&cf.pod, "pod", "", "join this pod (name or ID), or new:NAME to create it")
 	f.StringVar(&cf.podIDFile, "pod-id-file", "", "join the pod whose ID this file holds")
+	f.StringArrayVar(&cf.secrets, "secret", nil, "NAME[,type=mount|env][,target=,uid=,gid=,mode=]: give the container a secret")
 	cf.registerSpec(f)
 	cf.health.register(f)
 	registerUnsupported(f)
@@ -128,6 +130,7 @@ func (cf *createFlags) options(cmd *cobra.Command, image string, command []strin
 	c.Env = engine.ExpandEnv(append(env, cf.env...), os.Environ())
 	cf.specOptions(cmd, c)
 	c.Health = cf.health.config(cmd)
+	c.Secrets = cf.secrets
 	var err error
 	if c.Labels, err = keyValues("--label", cf.labels); err != nil {
 		return o, err

@@ -301,9 +301,10 @@ func TestRunRejects(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"--health-startup-cmd", "true"}, "--health-startup-cmd is not supported yet"},
+		{[]string{"--health-startup-cmd", "true"}, "--health-startup-cmd needs a regular healthcheck"},
 		{[]string{"--pod", "mypod"}, `no pod with name or ID "mypod"`},
-		{[]string{"--secret", "s"}, "--secret is not supported yet"},
+		{[]string{"--secret", "s"}, "--secret: secret s: no such secret"},
+		{[]string{"--secret", "s,type=env,mode=0400"}, "mode is only for type=mount"},
 		{[]string{"--ip", "10.0.0.2"}, "address 10.0.0.2 is not in a subnet of the network"},
 		{[]string{"--publish", "80/icmp"}, "protocol icmp"},
 		{[]string{"-v", "data:/data:O"}, `option "O" is not supported yet`},

@@ -13,11 +13,7 @@ import (
 // names them, and refused before anything is created: a unit must never run a
 // container without what its file asked for.
 var (
-	unsupportedValueFlags = []struct{ name, short string }{
-		{"health-startup-cmd", ""}, {"health-startup-interval", ""}, {"health-startup-retries", ""},
-		{"health-startup-success", ""}, {"health-startup-timeout", ""},
-		{"secret", ""},
-	}
+	unsupportedValueFlags = []struct{ name, short string }{}
 )
 
 // registerUnsupported adds the flags above, hidden from the help.

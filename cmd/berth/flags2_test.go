@@ -118,18 +118,6 @@ func TestRunRootfsFlag(t *testing.T) {
 	oneLineError(t, e.run(t, "run", "--rootfs", dir), 125, "no command given")
 }
 
-// Flags of other parts of the engine stay refused by name.
-func TestRunStillUnsupported(t *testing.T) {
-	e := newCtrEnv(t)
-	for _, args := range [][]string{
-		{"--health-startup-cmd", "true"}, {"--secret", "s"}, {"--health-startup-interval", "5s"},
-	} {
-		name := strings.TrimLeft(args[0], "-")
-		r := e.run(t, append(append([]string{"run", "--rm"}, args...), e.ref, "true")...)
-		oneLineError(t, r, 125, "--"+name+" is not supported yet")
-	}
-}
-
 // --decryption-key: an image whose layers are encrypted (JWE, for an RSA key) runs
 // with the private key and fails to pull without it; a key that cannot be read fails
 // even when the image is there already.

@@ -15,16 +15,17 @@ func addHealthcheck(root *cobra.Command, g *globals) {
 	hc := &cobra.Command{Use: "healthcheck", Short: "Manage container healthchecks"}
 	hc.AddCommand(&cobra.Command{
 		Use:   "run CONTAINER",
-		Short: "Run a container's healthcheck once; exit 0 when it passes, 1 when it fails",
+		Short: "Run a container's healthcheck (its startup check while starting) once; exit 0 when it passes, 1 when it fails",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.withEngine(cmd.Context(), func(rt *engine.Runtime) error {
-				status, err := rt.RunHealthcheck(cmd.Context(), args[0])
+				rep, err := rt.RunHealthcheckReport(cmd.Context(), args[0])
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(cmd.OutOrStdout(), status)
-				if status != engine.HealthHealthy {
+				fmt.Fprintln(cmd.OutOrStdout(), rep.Status)
+				// A startup check says starting, and exits as its command did.
+				if !rep.Passed || (!rep.Startup && rep.Status != engine.HealthHealthy) {
 					return &engine.ExitError{Code: 1}
 				}
 				return nil
@@ -39,6 +40,8 @@ type healthFlags struct {
 	cmd, interval, timeout, startPeriod, onFailure, logDestination string
 	retries                                                        int
 	maxLogCount, maxLogSize                                        uint
+	startupCmd, startupInterval, startupTimeout                    string
+	startupRetries, startupSuccess                                 int
 }
 
 func (hf *healthFlags) register(f *pflag.FlagSet) {
@@ -51,6 +54,11 @@ func (hf *healthFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&hf.logDestination, "health-log-destination", "local", "where healthcheck results go: local, or a directory")
 	f.UintVar(&hf.maxLogCount, "health-max-log-count", 5, "healthcheck results kept, 0 for all")
 	f.UintVar(&hf.maxLogSize, "health-max-log-size", 500, "characters of a healthcheck's output kept, 0 for all")
+	f.StringVar(&hf.startupCmd, "health-startup-cmd", "", "startup healthcheck command, run until it passes before the regular healthcheck")
+	f.StringVar(&hf.startupInterval, "health-startup-interval", "30s", "time between startup healthchecks, or disable")
+	f.StringVar(&hf.startupTimeout, "health-startup-timeout", "30s", "time a startup healthcheck may take")
+	f.IntVar(&hf.startupRetries, "health-startup-retries", 0, "failed startup healthchecks in a row that restart the container, 0 for never")
+	f.IntVar(&hf.startupSuccess, "health-startup-success", 0, "passed startup healthchecks in a row that end startup, 0 for one")
 }
 
 // config is the flags that were given (the others take the image's values or the
@@ -70,6 +78,10 @@ func (hf *healthFlags) config(cmd *cobra.Command) *engine.HealthConfig {
 		Retries:     ifChanged(cmd, "health-retries", hf.retries),
 		MaxLogCount: ifChanged(cmd, "health-max-log-count", hf.maxLogCount),
 		MaxLogSize:  ifChanged(cmd, "health-max-log-size", hf.maxLogSize),
+		StartupCmd:  str("health-startup-cmd", hf.startupCmd), StartupInterval: str("health-startup-interval", hf.startupInterval),
+		StartupTimeout: str("health-startup-timeout", hf.startupTimeout),
+		StartupRetries: ifChanged(cmd, "health-startup-retries", hf.startupRetries),
+		StartupSuccess: ifChanged(cmd, "health-startup-success", hf.startupSuccess),
 	}
 	if !h.Given() {
 		return nil
