@@ -176,6 +176,13 @@ func (r *Runtime) etcFiles(c *Container, so *spec.Options, st *specSettings) err
 	}
 	hosts.WriteString(c.ownHostsLines(hostname))
 	for _, h := range st.hosts {
+		if name, ok := strings.CutPrefix(h, hostGateway+"\t"); ok {
+			ip, err := r.hostGatewayIP(c)
+			if err != nil {
+				return fmt.Errorf("container %s: --add-host %s:%s: %w", shortID(c.ID), name, hostGateway, err)
+			}
+			h = ip + "\t" + name
+		}
 		hosts.WriteString(h + "\n")
 	}
 	files["hosts"] = hosts.String()

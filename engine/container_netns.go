@@ -190,6 +190,32 @@ var sysctlWritable = func(key string) bool {
 	return !errors.Is(err, unix.EROFS)
 }
 
+// hostGateway is --add-host's special address: the host, as the container reaches it.
+const hostGateway = "host-gateway"
+
+// hostGatewayIP is the address --add-host NAME:host-gateway stands for: containers.conf's
+// host_containers_internal_ip when set, else the gateway of the container's first
+// network (what host.containers.internal names), 127.0.0.1 with the host's network.
+func (r *Runtime) hostGatewayIP(c *Container) (string, error) {
+	if ip := r.cfg.Containers.HostContainersInternalIP; ip != "" && ip != "none" {
+		return ip, nil
+	}
+	plan := c.netPlan()
+	switch {
+	case plan.Mode == NetworkHost:
+		return "127.0.0.1", nil
+	case plan.Mode == NetworkBridge && len(plan.Networks) > 0:
+		v4, v6, _ := network.FirstAddresses(c.State.Net.Status[plan.Networks[0].Name])
+		if v4.Gateway != nil {
+			return v4.Gateway.String(), nil
+		}
+		if v6.Gateway != nil {
+			return v6.Gateway.String(), nil
+		}
+	}
+	return "", fmt.Errorf("no address reaches the host from network mode %q (give one in containers.conf's host_containers_internal_ip)", plan.Mode)
+}
+
 // ownHostsLines are the /etc/hosts lines that name the container itself: its
 // addresses on its first network, and host.containers.internal (the host, through
 // the network's gateway); without a network, 127.0.1.1.

@@ -328,8 +328,10 @@ func (c *ContainerConfig) parseLogOpts(st *specSettings) error {
 func (c *ContainerConfig) parseHostsAndDNS(st *specSettings) error {
 	for _, h := range c.AddHosts {
 		name, ip, ok := strings.Cut(h, ":")
-		if ok && ip == "host-gateway" {
-			return unsupported("--add-host %s: host-gateway (networks)", h)
+		if ok && name != "" && ip == hostGateway {
+			// The address is known at start, from the container's network.
+			st.hosts = append(st.hosts, hostGateway+"\t"+name)
+			continue
 		}
 		if !ok || name == "" || net.ParseIP(ip) == nil {
 			return fmt.Errorf("--add-host %q: want NAME:IP", h)

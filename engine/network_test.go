@@ -349,3 +349,29 @@ func TestNetworkCreateOverlapAndInUse(t *testing.T) {
 		t.Error("the default network was removed")
 	}
 }
+
+// --add-host NAME:host-gateway names the host as the container reaches it: the
+// gateway of its network (what host.containers.internal names), 127.0.0.1 with the
+// host's network; without a network that reaches the host, the start fails clearly.
+func TestAddHostGateway(t *testing.T) {
+	rt := networkRuntime(t)
+	o := func(netw string) engine.CreateOptions {
+		return engine.CreateOptions{ContainerConfig: engine.ContainerConfig{Network: netw,
+			AddHosts: []string{"gw.example:host-gateway"}}}
+	}
+	const lookup = "grep -w gw.example /etc/hosts; grep -w host.containers.internal /etc/hosts || true"
+	code, out, err := runOut(t, rt, o(""), "sh", "-c", lookup)
+	if err != nil || code != 0 || !strings.HasPrefix(out, "10.88.0.1\tgw.example\n") ||
+		!strings.Contains(out, "10.88.0.1\thost.containers.internal") {
+		t.Errorf("default bridge: %d %v %q, want gw.example and host.containers.internal at 10.88.0.1", code, err, out)
+	}
+	if code, out, err := runOut(t, rt, o("host"), "sh", "-c", lookup); err != nil || code != 0 ||
+		!strings.Contains(out, "127.0.0.1\tgw.example\n") {
+		t.Errorf("host network: %d %v %q, want gw.example at 127.0.0.1", code, err, out)
+	}
+	c := create(t, rt, o("none"), "true")
+	_, err = rt.StartContainer(context.Background(), c.ID, engine.StartOptions{})
+	if err == nil || !strings.Contains(err.Error(), "--add-host gw.example:host-gateway: no address reaches the host") {
+		t.Errorf("network none: %v, want a clear error", err)
+	}
+}
