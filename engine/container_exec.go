@@ -31,6 +31,8 @@ type ExecOptions struct {
 	// Started, if set, is called once the process runs, with a function that sets
 	// the size of its terminal (with Tty).
 	Started func(resize func(height, width uint16) error)
+	// Pid, if set, is called once the process runs, with its pid on the host.
+	Pid func(pid int)
 }
 
 // ExecContainer runs a process in a running container, under a conmon of its own,
@@ -81,11 +83,17 @@ func (r *Runtime) ExecContainer(ctx context.Context, ref string, o ExecOptions) 
 		ID: c.ID, SessionID: session, Dir: dir, Process: proc,
 		Stdin: o.Stdin, Stdout: o.Stdout, Stderr: o.Stderr,
 	}
-	if o.Started != nil {
-		eo.Started = func(int) {
-			o.Started(func(h, w uint16) error { return oci.Resize(dir, h, w) })
+	if o.Started != nil || o.Pid != nil {
+		eo.Started = func(pid int) {
+			if o.Pid != nil {
+				o.Pid(pid)
+			}
+			if o.Started != nil {
+				o.Started(func(h, w uint16) error { return oci.Resize(dir, h, w) })
+			}
 		}
 	}
+
 	code, err := cm.Exec(ctx, eo)
 	if err != nil {
 		return 0, commandError(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"os"
 	"path/filepath"
 	"sync"
@@ -133,7 +134,30 @@ func (r *Runtime) execHealthcheck(ctx context.Context, c *Container, hc *Healthc
 	e := HealthLogEntry{Start: time.Now().UTC()}
 	tctx, cancel := context.WithTimeout(ctx, hc.Timeout)
 	defer cancel()
-	code, err := r.ExecContainer(tctx, c.ID, ExecOptions{Cmd: hc.argv(), Stdout: out, Stderr: out})
+	// A check that runs over its timeout is killed, or every later one that hangs
+	// too would pile up in the container. A pidfd names exactly that process.
+	pidfd := -1
+	var pidMu sync.Mutex
+	defer func() {
+		pidMu.Lock()
+		defer pidMu.Unlock()
+		if pidfd >= 0 {
+			if tctx.Err() != nil {
+				_ = unix.PidfdSendSignal(pidfd, unix.SIGKILL, nil, 0)
+			}
+			unix.Close(pidfd)
+		}
+	}()
+	code, err := r.ExecContainer(tctx, c.ID, ExecOptions{Cmd: hc.argv(), Stdout: out, Stderr: out,
+		Pid: func(pid int) {
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err != nil {
+				return
+			}
+			pidMu.Lock()
+			pidfd = fd
+			pidMu.Unlock()
+		}})
 	e.End = time.Now().UTC()
 	e.ExitCode, e.Output = code, out.String()
 	var ee *ExitError

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -135,6 +136,15 @@ func TestHealthcheckStartPeriodAndTimeout(t *testing.T) {
 	if h.Status != engine.HealthStarting || h.FailingStreak != 0 || len(h.Log) != 1 || h.Log[0].ExitCode != -1 ||
 		!strings.Contains(h.Log[0].Output, "timeout") {
 		t.Errorf("after a timed-out check in the start period: %+v", h)
+	}
+	// The check that ran over its timeout was killed: only the container's own sleep
+	// is left in it.
+	var ps bytes.Buffer
+	if _, err := rt.ExecContainer(context.Background(), c.ID, engine.ExecOptions{Cmd: []string{"ps", "-o", "args"}, Stdout: &ps}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(ps.String(), "sleep 5") {
+		t.Errorf("the timed-out check still runs in the container:\n%s", ps.String())
 	}
 
 	plain := obsContainer(t, rt, engine.ContainerConfig{Network: engine.NetworkNone}, true, "sleep", "1000")
