@@ -155,6 +155,7 @@ func startPause(me *user.User, uid, gid int, pidFile string, log *slog.Logger) (
 		return 0, fmt.Errorf("rootless mode: starting berth's pause process in a user namespace for %s: %w", me.Username, err)
 	}
 	pid := cmd.Process.Pid
+	movePauseToScope(pid, log)
 	if err := writeFileAtomic(pidFile, []byte(strconv.Itoa(pid))); err != nil {
 		_ = cmd.Process.Kill()
 		return 0, fmt.Errorf("rootless mode: %w", err)

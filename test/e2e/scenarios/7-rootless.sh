@@ -83,11 +83,30 @@ refused_clearly() {
 	expect "clock.service Result" "$(uprop clock.service Result)" exit-code || return 1
 	echo "info: $line"
 }
-if as_user berth ps >/dev/null 2>&1; then
+# pause_in_scope: berth's rootless pause process (which holds the user namespace) runs
+# in a berth-pause-*.scope of the user manager, not in the cgroup of the unit that
+# started it, so stopping that unit left it alive.
+pause_in_scope() {
+	local pid cg
+	pid=$(in_sb cat "/run/user/$ruid/berth/pause.pid") || { echo "no pause.pid"; return 1; }
+	cg=$(in_sb cat "/proc/$pid/cgroup" 2>&1) || { echo "pause process $pid is gone: $cg"; return 1; }
+	grep -q 'berth-pause-[0-9a-f]*\.scope' <<<"$cg" || { echo "pause process $pid is not in a berth-pause scope: $cg"; return 1; }
+	echo "info: pause process $pid in $(grep -o 'berth-pause-[0-9a-f]*\.scope' <<<"$cg" | head -1)"
+}
+# The user's first berth command runs in a unit of its user manager, as it would on a
+# real machine (a command through nsenter stays in the host's cgroup, which the user
+# manager cannot move a process out of; and without dbus-user-session there is no
+# systemd-run --user).
+mkdir -p "$rootfs$rhome/.config/systemd/user"
+printf '[Service]\nType=oneshot\nExecStart=/usr/bin/berth ps\n' >"$rootfs$rhome/.config/systemd/user/berth-probe.service"
+in_sb chown -R "$ruser:$ruser" "$rhome/.config"
+as_user systemctl --user daemon-reload
+if as_user systemctl --user start berth-probe.service >/dev/null 2>&1; then
 	# The engine runs for this user: the real scenario.
 	if check "systemctl --user start clock.service: active, MainPID conmon, rootless" rootless_runs; then
 		check "systemctl --user stop clock.service" as_user systemctl --user stop clock.service
 		check "nothing left (berth ps -a as $ruser)" expect "berth ps -a" "$(as_user berth ps -a --format '{{.Names}}' 2>&1)" ""
+		check "the pause process outlives the unit, in a scope of its own" pause_in_scope
 	fi
 else
 	check "berth refuses a non-root user with one clear line in the unit's journal" refused_clearly
