@@ -18,6 +18,8 @@ import (
 	"go.podman.io/image/v5/types"
 	"go.podman.io/storage"
 	"go.podman.io/storage/pkg/configfile"
+
+	"github.com/berth-containers/berth/internal/atomicfile"
 )
 
 // Runtime is one open engine: the storage, the image library on it, containers.conf,
@@ -140,28 +142,6 @@ func (r *Runtime) ensurePolicy(sys *types.SystemContext) error {
 	return nil
 }
 
-// writeFileAtomic writes a file that other processes may read at any time: a temporary
-// file in the same folder, then a rename.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
 // Shutdown releases the storage. With force, it unmounts layers still mounted (say,
 // of running containers); without, a mounted layer is an error and the storage stays
 // as it is. Calling it again returns the first result.
@@ -203,3 +183,6 @@ func (r *Runtime) StateDir() string { return filepath.Join(r.store.GraphRoot(), 
 
 // RunDir is where berth keeps state that must not survive a reboot: <runroot>/berth.
 func (r *Runtime) RunDir() string { return filepath.Join(r.store.RunRoot(), "berth") }
+
+// writeFileAtomic writes a file that other processes may read at any time.
+var writeFileAtomic = atomicfile.Write

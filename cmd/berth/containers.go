@@ -285,7 +285,12 @@ func rmCommand(g *globals) *cobra.Command {
 
 // rmExit gives rm podman's exit codes: 1 when only missing containers failed, 2 when a
 // running one was refused, else 125.
-func rmExit(err error) error {
+func rmExit(err error) error { return removeExit(err, engine.ErrNoSuchContainer) }
+
+// removeExit gives the rm commands of containers and pods podman's exit codes: 1 when
+// every failure is missing (the error that says so for the kind of object), 2 when
+// a running one was refused, else 125.
+func removeExit(err, missing error) error {
 	if err == nil {
 		return nil
 	}
@@ -293,22 +298,23 @@ func rmExit(err error) error {
 	switch {
 	case errors.Is(err, engine.ErrInvalidState):
 		code = 2
-	case onlyMissing(err):
+	case onlyMissing(err, missing):
 		code = 1
 	}
 	return &engine.ExitError{Code: code, Err: err}
 }
 
-func onlyMissing(err error) bool {
+// onlyMissing tells whether err (joined errors or one) is made only of missing.
+func onlyMissing(err, missing error) bool {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			if !errors.Is(e, engine.ErrNoSuchContainer) {
+			if !errors.Is(e, missing) {
 				return false
 			}
 		}
 		return true
 	}
-	return errors.Is(err, engine.ErrNoSuchContainer)
+	return errors.Is(err, missing)
 }
 
 func waitCommand(g *globals) *cobra.Command {

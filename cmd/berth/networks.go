@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"go.podman.io/common/pkg/report"
@@ -253,13 +250,8 @@ func networkPruneCommand(g *globals) *cobra.Command {
 		Short: "Remove every network that no container uses",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if !force {
-				fmt.Fprint(cmd.OutOrStdout(), "WARNING! This will remove all networks not used by at least one container.\n"+
-					"Are you sure you want to continue? [y/N] ")
-				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					return nil
-				}
+			if !force && !confirmPrune(cmd, "networks") {
+				return nil
 			}
 			rt, err := g.openEngine(cmd.Context())
 			if err != nil {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"go.podman.io/common/pkg/report"
@@ -71,4 +74,14 @@ func namesOrAll(what string, all *bool) cobra.PositionalArgs {
 		}
 		return nil
 	}
+}
+
+// confirmPrune asks, as podman's prune commands do without --force, whether to remove
+// every unused object of a kind; only "y" or "yes" on standard input says so.
+func confirmPrune(cmd *cobra.Command, kind string) bool {
+	fmt.Fprintf(cmd.OutOrStdout(), "WARNING! This will remove all %s not used by at least one container.\n"+
+		"Are you sure you want to continue? [y/N] ", kind)
+	answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	a := strings.ToLower(strings.TrimSpace(answer))
+	return a == "y" || a == "yes"
 }

@@ -329,41 +329,13 @@ func podRmCommand(g *globals) *cobra.Command {
 					_ = os.Remove(f)
 				}
 			}
-			return podRmExit(err)
+			return removeExit(err, engine.ErrNoSuchPod)
 		},
 	}
 	pt.register(cmd, true)
 	cmd.Flags().BoolVarP(&o.Force, "force", "f", false, "stop running containers first")
 	cmd.Flags().UintVarP(&t, "time", "t", 10, "with --force, seconds to wait before killing the containers")
 	return cmd
-}
-
-// podRmExit gives pod rm podman's exit codes: 1 when only missing pods failed, 2
-// when a pod with running containers was refused, else 125.
-func podRmExit(err error) error {
-	if err == nil {
-		return nil
-	}
-	code := engine.ExitEngine
-	switch {
-	case errors.Is(err, engine.ErrInvalidState):
-		code = 2
-	case onlyMissingPods(err):
-		code = 1
-	}
-	return &engine.ExitError{Code: code, Err: err}
-}
-
-func onlyMissingPods(err error) bool {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		for _, e := range j.Unwrap() {
-			if !errors.Is(e, engine.ErrNoSuchPod) {
-				return false
-			}
-		}
-		return true
-	}
-	return errors.Is(err, engine.ErrNoSuchPod)
 }
 
 func podPruneCommand(g *globals) *cobra.Command {

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/berth-containers/berth/engine"
+	"github.com/berth-containers/berth/internal/atomicfile"
 )
 
 // Rootless mode, as podman's: berth run by a user other than root works in a user
@@ -156,7 +157,7 @@ func startPause(me *user.User, uid, gid int, pidFile string, log *slog.Logger) (
 	}
 	pid := cmd.Process.Pid
 	movePauseToScope(pid, log)
-	if err := writeFileAtomic(pidFile, []byte(strconv.Itoa(pid))); err != nil {
+	if err := atomicfile.Write(pidFile, []byte(strconv.Itoa(pid)), 0o600); err != nil {
 		_ = cmd.Process.Kill()
 		return 0, fmt.Errorf("rootless mode: %w", err)
 	}
@@ -225,23 +226,6 @@ func envWithout(env []string, names ...string) []string {
 		}
 	}
 	return out
-}
-
-// writeFileAtomic writes path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // namespaceMap maps the user's own ID to 0 and its sub-ID ranges after it, one after

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -286,13 +284,8 @@ func volumePruneCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if !force {
-				fmt.Fprint(cmd.OutOrStdout(), "WARNING! This will remove all volumes not used by at least one container.\n"+
-					"Are you sure you want to continue? [y/N] ")
-				answer, _ := bufio.NewReader(os.Stdin).ReadString('\n')
-				if a := strings.ToLower(strings.TrimSpace(answer)); a != "y" && a != "yes" {
-					return nil
-				}
+			if !force && !confirmPrune(cmd, "volumes") {
+				return nil
 			}
 			rt, err := g.openEngine(cmd.Context())
 			if err != nil {

@@ -16,6 +16,8 @@ import (
 	"go.podman.io/common/pkg/config"
 	"go.podman.io/storage/pkg/lockfile"
 	"go.podman.io/storage/pkg/unshare"
+
+	"github.com/berth-containers/berth/internal/atomicfile"
 )
 
 // Errors callers tell apart with errors.Is.
@@ -280,23 +282,5 @@ func (m *Manager) writeNetwork(n *types.Network) error {
 	return writeFileAtomic(filepath.Join(m.cfg.ConfigDir, n.Name+".json"), append(data, '\n'), 0o644)
 }
 
-// writeFileAtomic writes a temporary file in the same folder and renames it.
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
+// writeFileAtomic writes a file that other processes may read at any time.
+var writeFileAtomic = atomicfile.Write
